@@ -1,0 +1,276 @@
+/**
+ * Decoding what arrives from the cloud: format detection by first byte (protocol §5.1), JSON and
+ * CBOR (definite and indefinite-length maps), and the lenient reading of `@set` that §6.4 asks
+ * for. Every refusal is a {@linkcode ProtocolError} with a reason code.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import { decode as decodeCbor } from "npm:cborg@6.1.5";
+import { ProtocolError } from "../errors.ts";
+import type { AttributeType, AttributeValue, MessageFormat } from "../model/types.ts";
+import { fromWireTime } from "./encode.ts";
+
+/** The largest inbound payload accepted by default, in bytes. */
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Tells the format of a payload by its first byte, as the cloud does: `{` is JSON, a CBOR map
+ * header (0xA0–0xBF, definite or indefinite length) is CBOR.
+ *
+ * @param payload The payload.
+ * @returns The format, or `undefined` when neither.
+ *
+ * @example
+ * ```ts
+ * import { detectFormat } from "./decode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(detectFormat(new TextEncoder().encode("{}")), "JSON");
+ * assert.equal(detectFormat(new Uint8Array([0xbf, 0xff])), "CBOR");
+ * assert.equal(detectFormat(new Uint8Array([0x20])), undefined);
+ * ```
+ */
+export function detectFormat(payload: Uint8Array): MessageFormat | undefined {
+  if (payload.length === 0) return undefined;
+  const first = payload[0];
+  if (first === 0x7b) return "JSON";
+  if ((first & 0xe0) === 0xa0) return "CBOR";
+  return undefined;
+}
+
+/** Options of {@linkcode decodePayload}. */
+export interface DecodeOptions {
+  /** The topic the payload came on, for error messages. */
+  topic?: string;
+  /**
+   * The largest payload accepted, in bytes.
+   *
+   * @default {65536}
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Decodes a JSON or CBOR payload whose top level is a map.
+ *
+ * @param payload The bytes received.
+ * @param options The topic (for messages) and the size limit.
+ * @returns The format and the decoded map.
+ * @throws {ProtocolError} `too-large`, `unsupported-format` or `malformed-payload`.
+ *
+ * @example
+ * ```ts
+ * import { decodePayload } from "./decode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { format, value } = decodePayload(new TextEncoder().encode('{"value":1}'));
+ * assert.equal(format, "JSON");
+ * assert.deepEqual(value, { value: 1 });
+ * ```
+ */
+export function decodePayload(
+  payload: Uint8Array,
+  options: DecodeOptions = {},
+): { format: MessageFormat; value: Record<string, unknown> } {
+  const { topic, maxBytes = DEFAULT_MAX_PAYLOAD } = options;
+  const where = topic ? ` on ${topic}` : "";
+  if (payload.length > maxBytes) {
+    throw new ProtocolError(
+      `Cannot decode the payload${where}: ${payload.length} bytes exceed the limit of ${maxBytes}`,
+      { code: "too-large", topic },
+    );
+  }
+  const format = detectFormat(payload);
+  if (!format) {
+    const first = payload.length ? `0x${payload[0].toString(16).padStart(2, "0")}` : "empty";
+    throw new ProtocolError(
+      `Cannot decode the payload${where}: first byte ${first} is neither JSON "{" nor a CBOR map`,
+      { code: "unsupported-format", topic },
+    );
+  }
+  let value: unknown;
+  try {
+    value = format === "JSON" ? JSON.parse(utf8.decode(payload)) : decodeCbor(payload, {
+      rejectDuplicateMapKeys: true,
+      allowUndefined: false,
+      allowBigInt: true,
+    });
+  } catch (cause) {
+    const reason = cause instanceof RangeError ? "it is nested too deeply" : String(
+      (cause as Error)?.message ?? cause,
+    );
+    throw new ProtocolError(`Cannot decode the ${format} payload${where}: ${reason}`, {
+      code: "malformed-payload",
+      topic,
+      cause,
+    });
+  }
+  if (!isRecord(value)) {
+    throw new ProtocolError(`Cannot decode the ${format} payload${where}: it is not a map`, {
+      code: "malformed-payload",
+      topic,
+    });
+  }
+  return { format, value };
+}
+
+/**
+ * Tells whether a value is a plain map (not an array, not null).
+ *
+ * @param value The value.
+ * @returns `true` for a map.
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Uint8Array);
+}
+
+/** What a `@set` asks for, read leniently. */
+export interface SetCommand {
+  /** The requested value, not yet converted to the attribute's type. */
+  value: unknown;
+  /** When the cloud set it, in milliseconds; absent when the message carried none. */
+  timestamp?: number;
+  /** The correlation ID, when the sender gave one; kept internal (protocol §6.5). */
+  correlationID?: string;
+}
+
+/** Timestamps above this many seconds (year 5138) are taken to be milliseconds. */
+const MS_THRESHOLD = 1e11;
+
+/**
+ * Reads a `@set` payload leniently (protocol §6.4): unknown keys are ignored, `constraint` and
+ * `type` are not required, and a missing timestamp is allowed. A timestamp written in
+ * milliseconds (the public documentation's habit) is recognised by its size and kept as such.
+ *
+ * @param body The decoded payload.
+ * @param topic The topic, for error messages.
+ * @returns The command.
+ * @throws {ProtocolError} `malformed-payload` when `value` is missing or null, or the timestamp
+ * is not a non-negative finite number.
+ *
+ * @example
+ * ```ts
+ * import { parseSetCommand } from "./decode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const set = parseSetCommand({ value: 20.5, timestamp: 1700000123.456, extra: true });
+ * assert.deepEqual(set, { value: 20.5, timestamp: 1700000123456 });
+ * ```
+ */
+export function parseSetCommand(body: Record<string, unknown>, topic?: string): SetCommand {
+  const where = topic ? ` on ${topic}` : "";
+  const { value, timestamp, correlationID } = body;
+  if (value === undefined || value === null) {
+    throw new ProtocolError(`Cannot apply the @set${where}: it has no value`, {
+      code: "malformed-payload",
+      topic,
+    });
+  }
+  const command: SetCommand = { value };
+  if (timestamp !== undefined && timestamp !== null) {
+    if (typeof timestamp !== "number" || !Number.isFinite(timestamp) || timestamp < 0) {
+      throw new ProtocolError(
+        `Cannot apply the @set${where}: timestamp ${describe(timestamp)} is not a time in seconds`,
+        { code: "malformed-payload", topic },
+      );
+    }
+    command.timestamp = timestamp >= MS_THRESHOLD ? Math.floor(timestamp) : fromWireTime(timestamp);
+  }
+  if (typeof correlationID === "string") command.correlationID = correlationID;
+  return command;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  }
+  if (typeof value === "bigint") return `${value}`;
+  if (value instanceof Uint8Array) return `a byte string`;
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object" && value !== null) return "a map";
+  return String(value);
+}
+
+const TRUE = new Set(["true", "1"]);
+const FALSE = new Set(["false", "0"]);
+const INTEGER = /^[+-]?\d+$/;
+
+/**
+ * Converts a value received from the cloud to an attribute's type, refusing every lossy or
+ * doubtful conversion.
+ *
+ * | type | accepted |
+ * |---|---|
+ * | Boolean | `true`/`false`, the numbers 1/0, the strings `"true"`/`"false"`/`"1"`/`"0"` (any case) |
+ * | Integer | safe integers, integral floats (`3.0`), decimal integer strings |
+ * | Number | finite numbers, numeric strings |
+ * | String | strings |
+ *
+ * @param type The attribute's type.
+ * @param value The value as decoded.
+ * @param topic The topic, for error messages.
+ * @returns The converted value.
+ * @throws {ProtocolError} `wrong-type` when the value cannot be converted without loss.
+ *
+ * @example
+ * ```ts
+ * import { coerceValue } from "./decode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(coerceValue("Boolean", 1), true);
+ * assert.equal(coerceValue("Integer", 3.0), 3);
+ * assert.throws(() => coerceValue("Integer", 1.5));
+ * ```
+ */
+export function coerceValue(type: AttributeType, value: unknown, topic?: string): AttributeValue {
+  switch (type) {
+    case "Boolean":
+      if (typeof value === "boolean") return value;
+      if (value === 1 || value === 0) return value === 1;
+      if (typeof value === "string") {
+        const text = value.trim().toLowerCase();
+        if (TRUE.has(text)) return true;
+        if (FALSE.has(text)) return false;
+      }
+      break;
+    case "Integer":
+      if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+      if (
+        typeof value === "bigint" && value >= Number.MIN_SAFE_INTEGER &&
+        value <= Number.MAX_SAFE_INTEGER
+      ) {
+        return Number(value);
+      }
+      if (typeof value === "string" && INTEGER.test(value.trim())) {
+        const n = Number(value.trim());
+        if (Number.isSafeInteger(n)) return n;
+      }
+      break;
+    case "Number":
+      if (typeof value === "number" && Number.isFinite(value)) return value;
+      if (typeof value === "bigint") {
+        const n = Number(value);
+        if (Number.isFinite(n)) return n;
+      }
+      if (typeof value === "string" && value.trim() !== "") {
+        const n = Number(value.trim());
+        if (Number.isFinite(n)) return n;
+      }
+      break;
+    case "String":
+      if (typeof value === "string") return value;
+      break;
+  }
+  throw new ProtocolError(
+    `Cannot apply the @set${topic ? ` on ${topic}` : ""}: ${
+      describe(value)
+    } is not a valid ${type}`,
+    { code: "wrong-type", topic },
+  );
+}

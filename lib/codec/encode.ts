@@ -1,0 +1,459 @@
+/**
+ * Encoders for every message the endpoint sends, in JSON or CBOR, written to pass the cloud's
+ * strict decoder (protocol §5.2): no extra keys, Number values and timestamps always as floats,
+ * Integer values as integers, timestamps in seconds, no timestamp on Static attributes.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import type {
+  AttributeModel,
+  EndpointModel,
+  MessageFormat,
+  NodeModel,
+  ObjectModel,
+} from "../model/types.ts";
+import { createWriter, type Writer } from "./writer.ts";
+
+/** The protocol version announced in `@online`. */
+export const PROTOCOL_VERSION = "v0.2";
+
+/** Converts milliseconds to the seconds the wire uses. */
+export function toWireTime(ms: number): number {
+  return ms / 1000;
+}
+
+/**
+ * Converts a wire timestamp (seconds, fraction allowed) to milliseconds, absorbing the rounding
+ * error of `seconds * 1000` so that `1700000123.456` becomes `1700000123456`, not `…455`.
+ *
+ * @param seconds Seconds since the epoch.
+ * @returns Whole milliseconds since the epoch.
+ *
+ * @example
+ * ```ts
+ * import { fromWireTime } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(fromWireTime(1700000123.456), 1700000123456);
+ * ```
+ */
+export function fromWireTime(seconds: number): number {
+  return Math.floor(seconds * 1000 + 0.001);
+}
+
+/**
+ * Writes one attribute as the cloud expects it (protocol §6.1).
+ *
+ * @param w The writer.
+ * @param attribute The attribute; `value` and `timestamp` are written when present.
+ */
+export function writeAttribute(w: Writer, attribute: AttributeModel): void {
+  const { type, constraint, value, timestamp } = attribute;
+  const withTime = timestamp !== undefined && constraint !== "Static";
+  const withValue = value !== undefined;
+  w.map(2 + (withTime ? 1 : 0) + (withValue ? 1 : 0));
+  w.key("type");
+  w.string(type);
+  w.key("constraint");
+  w.string(constraint);
+  if (withTime) {
+    w.key("timestamp");
+    w.float(toWireTime(timestamp));
+  }
+  if (withValue) {
+    w.key("value");
+    writeValue(w, attribute);
+  }
+  w.end();
+}
+
+function writeValue(w: Writer, { type, value }: AttributeModel): void {
+  switch (type) {
+    case "Boolean":
+      w.boolean(value as boolean);
+      break;
+    case "Integer":
+      w.integer(value as number);
+      break;
+    case "Number":
+      w.float(value as number);
+      break;
+    default:
+      w.string(value as string);
+  }
+}
+
+function entries<T>(record: Record<string, T> | undefined): [string, T][] {
+  return record ? Object.entries(record) : [];
+}
+
+function writeObject(w: Writer, object: ObjectModel): void {
+  const objects = entries(object.objects);
+  const attributes = entries(object.attributes);
+  const withConforms = object.conforms !== undefined;
+  w.map(withConforms ? 3 : 2);
+  if (withConforms) {
+    w.key("conforms");
+    w.string(object.conforms!);
+  }
+  w.key("objects");
+  w.map(objects.length);
+  for (const [name, child] of objects) {
+    w.key(name);
+    writeObject(w, child);
+  }
+  w.end();
+  w.key("attributes");
+  w.map(attributes.length);
+  for (const [name, attribute] of attributes) {
+    w.key(name);
+    writeAttribute(w, attribute);
+  }
+  w.end();
+  w.end();
+}
+
+/**
+ * Writes one node (protocol §6.3), always with `implements` and `objects`.
+ *
+ * @param w The writer.
+ * @param node The node.
+ */
+export function writeNode(w: Writer, node: NodeModel): void {
+  const interfaces = node.implements ?? [];
+  const objects = entries(node.objects);
+  w.map(2);
+  w.key("implements");
+  w.array(interfaces.length);
+  for (const name of interfaces) w.string(name);
+  w.end();
+  w.key("objects");
+  w.map(objects.length);
+  for (const [name, object] of objects) {
+    w.key(name);
+    writeObject(w, object);
+  }
+  w.end();
+  w.end();
+}
+
+/**
+ * Encodes an attribute for `@update`, `@didSet` or `@set`.
+ *
+ * @param format The message format.
+ * @param attribute The attribute with its value and timestamp.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeAttribute } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeAttribute("JSON", {
+ *   type: "Number",
+ *   constraint: "Measure",
+ *   value: 3,
+ *   timestamp: 1700000000250,
+ * });
+ * assert.equal(
+ *   new TextDecoder().decode(bytes),
+ *   '{"type":"Number","constraint":"Measure","timestamp":1700000000.25,"value":3.0}',
+ * );
+ * ```
+ */
+export function encodeAttribute(format: MessageFormat, attribute: AttributeModel): Uint8Array {
+  const w = createWriter(format);
+  writeAttribute(w, attribute);
+  return w.finish();
+}
+
+/**
+ * Encodes the `@online` payload: the whole endpoint model (protocol §6.2).
+ *
+ * @param format The message format.
+ * @param model The model.
+ * @param supportedFormats The formats the endpoint accepts, announced to the cloud.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeEndpoint } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = new TextDecoder().decode(encodeEndpoint("JSON", { nodes: {} }, ["JSON", "CBOR"]));
+ * assert.equal(
+ *   json,
+ *   '{"version":"v0.2","messageFormatVersion":2,"supportedFormats":["JSON","CBOR"],"nodes":{}}',
+ * );
+ * ```
+ */
+export function encodeEndpoint(
+  format: MessageFormat,
+  model: EndpointModel,
+  supportedFormats: readonly MessageFormat[],
+): Uint8Array {
+  const w = createWriter(format);
+  const nodes = entries(model.nodes);
+  w.map(4);
+  w.key("version");
+  w.string(PROTOCOL_VERSION);
+  w.key("messageFormatVersion");
+  w.integer(2);
+  w.key("supportedFormats");
+  w.array(supportedFormats.length);
+  for (const f of supportedFormats) w.string(f);
+  w.end();
+  w.key("nodes");
+  w.map(nodes.length);
+  for (const [name, node] of nodes) {
+    w.key(name);
+    writeNode(w, node);
+  }
+  w.end();
+  w.end();
+  return w.finish();
+}
+
+/**
+ * Encodes the `@nodeAdded` payload: one node.
+ *
+ * @param format The message format.
+ * @param node The node.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeNode } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = new TextDecoder().decode(encodeNode("JSON", { implements: ["I"], objects: {} }));
+ * assert.equal(json, '{"implements":["I"],"objects":{}}');
+ * ```
+ */
+export function encodeNode(format: MessageFormat, node: NodeModel): Uint8Array {
+  const w = createWriter(format);
+  writeNode(w, node);
+  return w.finish();
+}
+
+/**
+ * Writes a `@transaction` body: attributes keyed by their full path with the endpoint UUID.
+ *
+ * @param w The writer.
+ * @param attributes Pairs of `<uuid>/<node>/<object…>/<attribute>` and attribute.
+ */
+export function writeTransaction(
+  w: Writer,
+  attributes: readonly (readonly [string, AttributeModel])[],
+): void {
+  w.map(1);
+  w.key("attributes");
+  w.map(attributes.length);
+  for (const [path, attribute] of attributes) {
+    w.key(path);
+    writeAttribute(w, attribute);
+  }
+  w.end();
+  w.end();
+}
+
+/**
+ * Encodes a `@transaction` payload (protocol §6.6).
+ *
+ * @param format The message format.
+ * @param attributes Pairs of full path (with the endpoint UUID) and attribute.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeTransaction } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = new TextDecoder().decode(encodeTransaction("JSON", [
+ *   ["u/n/o/a", { type: "Integer", constraint: "Status", value: 1, timestamp: 1000 }],
+ * ]));
+ * assert.equal(
+ *   json,
+ *   '{"attributes":{"u/n/o/a":{"type":"Integer","constraint":"Status","timestamp":1.0,"value":1}}}',
+ * );
+ * ```
+ */
+export function encodeTransaction(
+  format: MessageFormat,
+  attributes: readonly (readonly [string, AttributeModel])[],
+): Uint8Array {
+  const w = createWriter(format);
+  writeTransaction(w, attributes);
+  return w.finish();
+}
+
+/** The log levels of protocol §6.8, from quietest to noisiest. */
+export const LOG_LEVELS = [
+  "OFF",
+  "FATAL",
+  "ERROR",
+  "WARN",
+  "INFO",
+  "DEBUG",
+  "TRACE",
+  "ALL",
+] as const;
+
+/** A log level of protocol §6.8. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** One `@logs` record. */
+export interface LogRecord {
+  /** Severity. */
+  level: LogLevel;
+  /** When it happened, in milliseconds since the epoch. */
+  timestamp: number;
+  /** The text. */
+  message: string;
+  /** The logger that wrote it. */
+  loggerName?: string;
+  /** Where in the program it was written. */
+  logSource?: string;
+}
+
+/**
+ * Writes a `@logs` body (protocol §6.8).
+ *
+ * @param w The writer.
+ * @param record The record.
+ */
+export function writeLog(w: Writer, record: LogRecord): void {
+  w.map(5);
+  w.key("level");
+  w.string(record.level);
+  w.key("timestamp");
+  w.float(toWireTime(record.timestamp));
+  w.key("message");
+  w.string(record.message);
+  w.key("loggerName");
+  w.string(record.loggerName ?? "");
+  w.key("logSource");
+  w.string(record.logSource ?? "");
+  w.end();
+}
+
+/**
+ * Encodes a `@logs` payload.
+ *
+ * @param format The message format.
+ * @param record The record.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeLog } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = new TextDecoder().decode(
+ *   encodeLog("JSON", { level: "WARN", timestamp: 1500, message: "hot" }),
+ * );
+ * assert.equal(
+ *   json,
+ *   '{"level":"WARN","timestamp":1.5,"message":"hot","loggerName":"","logSource":""}',
+ * );
+ * ```
+ */
+export function encodeLog(format: MessageFormat, record: LogRecord): Uint8Array {
+  const w = createWriter(format);
+  writeLog(w, record);
+  return w.finish();
+}
+
+/**
+ * Encodes an `@execOutput` payload (protocol §6.9): exactly `correlationID` and `data`.
+ *
+ * @param format The message format.
+ * @param output The correlation ID of the job and one line of output.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeExecOutput } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = new TextDecoder().decode(
+ *   encodeExecOutput("JSON", { correlationID: "job-1", data: "ok" }),
+ * );
+ * assert.equal(json, '{"correlationID":"job-1","data":"ok"}');
+ * ```
+ */
+export function encodeExecOutput(
+  format: MessageFormat,
+  output: { correlationID: string; data: string },
+): Uint8Array {
+  const w = createWriter(format);
+  w.map(2);
+  w.key("correlationID");
+  w.string(output.correlationID);
+  w.key("data");
+  w.string(output.data);
+  w.end();
+  return w.finish();
+}
+
+/** One message carried inside `@delayed`: its full topic and its payload, already encoded. */
+export interface DelayedEntry {
+  /** The full topic with its action, `/`-separated: `@update/<uuid>/node/object/attribute`. */
+  topic: string;
+  /** The payload, encoded in the same format as the `@delayed` that carries it. */
+  payload: Uint8Array;
+}
+
+/**
+ * Encodes a `@delayed` payload (protocol §6.7). The stored payloads are spliced in whole, so a
+ * replayed message is byte for byte what would have been sent live.
+ *
+ * @param format The message format; every entry's payload must be in it.
+ * @param timestamp When the batch is sent, in milliseconds since the epoch.
+ * @param messages The messages; only `@update`, `@transaction` and `@logs` belong here.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeAttribute, encodeDelayed } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = encodeAttribute("JSON", {
+ *   type: "Boolean",
+ *   constraint: "Status",
+ *   value: true,
+ *   timestamp: 1000,
+ * });
+ * const json = new TextDecoder().decode(
+ *   encodeDelayed("JSON", 2000, [{ topic: "@update/u/n/o/a", payload }]),
+ * );
+ * assert.deepEqual(JSON.parse(json).messages[0].data.value, true);
+ * assert.match(json, /^\{"timestamp":2\.0,"messages":\[\{"topic":"@update\/u\/n\/o\/a","data":\{/);
+ * ```
+ */
+export function encodeDelayed(
+  format: MessageFormat,
+  timestamp: number,
+  messages: readonly DelayedEntry[],
+): Uint8Array {
+  const w = createWriter(format);
+  w.map(2);
+  w.key("timestamp");
+  w.float(toWireTime(timestamp));
+  w.key("messages");
+  w.array(messages.length);
+  for (const message of messages) {
+    w.map(2);
+    w.key("topic");
+    w.string(message.topic);
+    w.key("data");
+    w.raw(message.payload);
+    w.end();
+  }
+  w.end();
+  w.end();
+  return w.finish();
+}
