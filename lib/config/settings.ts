@@ -1,0 +1,688 @@
+/**
+ * Typed endpoint settings from the properties of a cloud.iO configuration file (protocol §8.2):
+ * the endpoint UUID, the broker address, certificate locations, MQTT session options, the message
+ * format and the offline buffer sizes.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+import { uuidProblem } from "../model/names.ts";
+import type { MessageFormat } from "../model/types.ts";
+
+/** The prefix of every cloud.iO endpoint property key. */
+const PREFIX = "ch.hevs.cloudio.endpoint.";
+
+/** A broker address, normalized from a `hostUri` property. */
+export interface BrokerAddress {
+  /**
+   * The normalized URL, with the scheme, the host (IPv6 in brackets), the port and, for
+   * WebSockets, the path: `mqtts://host:8883` or `wss://host:443/mqtt`.
+   */
+  url: string;
+  /** The transport: MQTT over TCP or TLS, or over plain or secure WebSockets. */
+  protocol: "mqtt" | "mqtts" | "ws" | "wss";
+  /** The host name or IP address, in lower case; an IPv6 address comes without brackets. */
+  host: string;
+  /** The TCP port. */
+  port: number;
+  /** The WebSocket path, such as `/mqtt`; only for `ws` and `wss`. */
+  path?: string;
+}
+
+/** The settings of an endpoint, typed and with every default applied. */
+export interface EndpointSettings {
+  /** The endpoint UUID: property `uuid`, else the name the file was looked up by. */
+  uuid: string;
+  /** The broker: property `hostUri`. */
+  broker: BrokerAddress;
+  /** The CA certificate (PEM) that signed the broker's certificate: `ssl.authorityCert`. */
+  authorityCert?: string;
+  /** The endpoint's certificate (PEM), whose CN is the UUID: `ssl.clientCert`. */
+  clientCert?: string;
+  /** The endpoint's private key (PEM): `ssl.clientKey`. */
+  clientKey?: string;
+  /**
+   * Whether the broker's certificate must name the host: `ssl.verifyHostname`.
+   *
+   * @default {true}
+   */
+  verifyHostname: boolean;
+  /**
+   * The format of the messages the endpoint sends: `messageFormat`.
+   *
+   * @default {"CBOR"}
+   */
+  messageFormat: MessageFormat;
+  /**
+   * The formats the endpoint accepts from the cloud: `supportedMessageFormats`.
+   *
+   * @default {["JSON", "CBOR"]}
+   */
+  supportedFormats: MessageFormat[];
+  /**
+   * The MQTT keep-alive interval in milliseconds: `keepAliveInterval`, given in seconds.
+   *
+   * @default {60000}
+   */
+  keepAlive: number;
+  /**
+   * How long a connection attempt may take, in milliseconds: `connectTimeout`, in seconds.
+   *
+   * @default {5000}
+   */
+  connectTimeout: number;
+  /**
+   * The longest wait between two connection attempts, in milliseconds (the upper bound of the
+   * reconnect backoff): `connectRetryInterval`, in seconds.
+   *
+   * @default {10000}
+   */
+  connectRetryInterval: number;
+  /**
+   * Whether the broker forgets the session (and the messages queued for the endpoint) on each
+   * connect: `cleanSession`.
+   *
+   * @default {false}
+   */
+  cleanSession: boolean;
+  /**
+   * The most QoS 1 messages on their way at once: `maxInFlight`.
+   *
+   * @default {1000}
+   */
+  maxInFlight: number;
+  /**
+   * Where messages wait while the broker is unreachable: `persistence`.
+   *
+   * @default {"file"}
+   */
+  persistence: "memory" | "file" | "none";
+  /** The directory of the file store: `persistenceLocation`. */
+  persistenceLocation?: string;
+  /**
+   * How many `@update` messages are kept while offline: `update-limit` or `updateLimit`.
+   *
+   * @default {10000}
+   */
+  updateLimit: number;
+  /**
+   * How many `@logs` messages are kept while offline: `log-limit` or `logLimit`.
+   *
+   * @default {10000}
+   */
+  logLimit: number;
+  /** The properties file the settings were read from, if any. */
+  source?: string;
+  /** Every property read, with its key as written, for extensions. */
+  properties: ReadonlyMap<string, string>;
+}
+
+/** Where the properties came from, to resolve relative locations and name files in messages. */
+export interface SettingsOptions {
+  /** The properties file, named in error messages and kept as `EndpointSettings.source`. */
+  source?: string;
+  /**
+   * The directory of the properties file; relative locations are resolved against it.
+   *
+   * @default {undefined} relative locations are kept as they are
+   */
+  baseDir?: string;
+  /**
+   * The user's home directory, for `home:` and `~` locations.
+   *
+   * @default {undefined} such locations are refused
+   */
+  home?: string;
+  /**
+   * The name the properties file was looked up by; it is the UUID unless property `uuid` gives
+   * one.
+   */
+  uuid?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+/** Joins POSIX paths and removes `.`, `..` and repeated slashes. */
+function joinPath(base: string, rest: string): string {
+  const path = rest.startsWith("/") || base === "" ? rest : `${base}/${rest}`;
+  const absolute = path.startsWith("/");
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+      else if (!absolute) parts.push("..");
+      continue;
+    }
+    parts.push(part);
+  }
+  const joined = parts.join("/");
+  return absolute ? `/${joined}` : joined || ".";
+}
+
+/** Decodes `%XX` escapes of a URI path, or returns it unchanged when it has malformed ones. */
+function decodeUriPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** What went wrong, without the text that was given (the caller decides how to show it). */
+type Outcome<T> = { ok: T } | { problem: string };
+
+function locate(location: string, options: { baseDir?: string; home?: string }): Outcome<string> {
+  const fromHome = (rest: string): Outcome<string> =>
+    options.home === undefined || options.home === ""
+      ? { problem: "the home directory is unknown" }
+      : { ok: joinPath(options.home, rest.replace(/^\/+/, "")) };
+  const relative = (rest: string): Outcome<string> => ({
+    ok: rest.startsWith("/") || options.baseDir === undefined
+      ? rest
+      : joinPath(options.baseDir, rest),
+  });
+
+  if (location === "") return { problem: "it is empty" };
+  if (/^home:/i.test(location)) return fromHome(decodeUriPath(location.slice(5)));
+  if (/^file:/i.test(location)) {
+    const rest = location.slice(5);
+    const authority = /^\/\/([^/]*)(.*)$/.exec(rest);
+    let path = rest;
+    if (authority) {
+      if (authority[1] !== "" && authority[1].toLowerCase() !== "localhost") {
+        return { problem: `a file URI on another host ("${authority[1]}") is not supported` };
+      }
+      path = authority[2];
+    }
+    if (!path.startsWith("/")) {
+      return {
+        problem: 'a "file:" URI needs an absolute path, such as "file:/etc/cloud.io/ca.pem"',
+      };
+    }
+    const decoded = decodeUriPath(path);
+    // "file:/C:/Users/…" (written on Windows, as in the Python example endpoint) names "C:/Users/…".
+    if (/^\/[A-Za-z]:\//.test(decoded)) return { ok: decoded.slice(1) };
+    return { ok: joinPath("", decoded) };
+  }
+  if (/^path:/i.test(location)) return relative(location.slice(5));
+  if (location === "~" || location.startsWith("~/")) return fromHome(location.slice(1));
+  if (/^[A-Za-z]:[\\/]/.test(location)) return { ok: location }; // A Windows absolute path.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(location);
+  if (scheme) {
+    return {
+      problem: `scheme "${scheme[1]}:" is not supported (use home:, file:, path:, ~/ or a path)`,
+    };
+  }
+  return relative(location);
+}
+
+/**
+ * Turns a location as written in a cloud.iO properties file into a file path.
+ *
+ * - `home:/x` and `home:x` → `<home>/x`; `~/x` → `<home>/x`.
+ * - `file:/abs/path`, `file:///abs/path` and `file://localhost/abs/path` → `/abs/path`, with
+ *   `%XX` escapes decoded (as for `home:`); `file:/C:/x` → `C:/x`.
+ * - `path:x` and plain relative paths → `<baseDir>/x`, or `x` unchanged when there is no
+ *   `baseDir`.
+ * - Absolute paths, POSIX or Windows (`C:/x`, `C:\x`), are returned unchanged.
+ *
+ * `.` and `..` are resolved in the paths this function builds; paths are POSIX paths.
+ *
+ * @param location The location, e.g. `home:/.config/cloud.io/ca-cert.pem`.
+ * @param options `baseDir` for relative locations, `home` for `home:` and `~`.
+ * @returns The path.
+ * @throws {ConfigError} When the location needs the home directory and none is given, uses a
+ * scheme other than `home:`, `file:` or `path:` (`classpath:` and `http:` are Java-only), or is a
+ * `file:` URI without an absolute path or on another host.
+ *
+ * @example Resolving the locations the references use
+ * ```ts
+ * import { resolveLocation } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const options = { baseDir: "/etc/cloud.io", home: "/home/pi" };
+ * assert.equal(resolveLocation("home:/.config/cloud.io", options), "/home/pi/.config/cloud.io");
+ * assert.equal(resolveLocation("file:/etc/ssl/ca.pem", options), "/etc/ssl/ca.pem");
+ * assert.equal(resolveLocation("~/certs/key.pem", options), "/home/pi/certs/key.pem");
+ * assert.equal(resolveLocation("ca-cert.pem", options), "/etc/cloud.io/ca-cert.pem");
+ * ```
+ *
+ * @example A location that cannot be resolved
+ * ```ts
+ * import { resolveLocation } from "./settings.ts";
+ * import { ConfigError } from "../errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => resolveLocation("home:/x.pem", {}), ConfigError);
+ * assert.throws(() => resolveLocation("classpath:authority.jks", {}), /not supported/);
+ * ```
+ */
+export function resolveLocation(
+  location: string,
+  options: { baseDir?: string; home?: string },
+): string {
+  const outcome = locate(location, options);
+  if ("problem" in outcome) {
+    throw new ConfigError(`Cannot resolve location "${location}": ${outcome.problem}`);
+  }
+  return outcome.ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broker
+
+const SCHEMES: Record<string, { protocol: BrokerAddress["protocol"]; port: number }> = {
+  ssl: { protocol: "mqtts", port: 8883 },
+  mqtts: { protocol: "mqtts", port: 8883 },
+  tcp: { protocol: "mqtt", port: 1883 },
+  mqtt: { protocol: "mqtt", port: 1883 },
+  wss: { protocol: "wss", port: 443 },
+  ws: { protocol: "ws", port: 80 },
+};
+
+/** The broker, or the problem; `secret` problems must not be shown with the URI. */
+function broker(uri: string): Outcome<BrokerAddress> & { secret?: boolean } {
+  const text = uri.trim();
+  if (text === "") return { problem: "it is empty" };
+  const schemed = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(text);
+  let rest = text;
+  let kind = SCHEMES.ssl; // A bare host, as the Python reference takes it, means MQTT over TLS.
+  if (schemed) {
+    const scheme = schemed[1].toLowerCase();
+    if (!(scheme in SCHEMES)) {
+      return {
+        problem: `scheme "${schemed[1]}" is not supported (use ssl, tcp, mqtts, mqtt, wss or ws)`,
+      };
+    }
+    kind = SCHEMES[scheme];
+    rest = schemed[2];
+  }
+  const end = rest.search(/[/?#]/);
+  const authority = end < 0 ? rest : rest.slice(0, end);
+  const tail = end < 0 ? "" : rest.slice(end);
+  if (authority.includes("@")) {
+    return {
+      problem: "it contains credentials; cloud.iO endpoints must not send a user name or " +
+        "password, they log in with their client certificate",
+      secret: true,
+    };
+  }
+
+  let host: string;
+  let portText: string | undefined;
+  const ipv6 = /^\[([^\]]*)\](.*)$/.exec(authority);
+  if (ipv6) {
+    host = ipv6[1].toLowerCase();
+    if (!/^[0-9a-f:.]+$/.test(host) || !host.includes(":")) {
+      return { problem: `"[${ipv6[1]}]" is not an IPv6 address` };
+    }
+    if (ipv6[2] !== "") {
+      if (!ipv6[2].startsWith(":")) return { problem: `"${ipv6[2]}" follows the IPv6 address` };
+      portText = ipv6[2].slice(1);
+    }
+  } else {
+    const colon = authority.indexOf(":");
+    if (colon >= 0 && authority.indexOf(":", colon + 1) >= 0) {
+      return { problem: "an IPv6 address must be written in brackets, such as [::1]" };
+    }
+    host = (colon < 0 ? authority : authority.slice(0, colon)).toLowerCase();
+    portText = colon < 0 ? undefined : authority.slice(colon + 1);
+    if (host === "") return { problem: "it names no host" };
+    if (!/^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?$/.test(host)) {
+      return { problem: `"${host}" is not a host name` };
+    }
+  }
+
+  let port = kind.port;
+  if (portText !== undefined) {
+    port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 1 && port <= 65535)) {
+      return { problem: `port "${portText}" is not a number from 1 to 65535` };
+    }
+  }
+
+  if (/[?#]/.test(tail)) {
+    return { problem: "a query or fragment is not supported" };
+  }
+  const websocket = kind.protocol === "ws" || kind.protocol === "wss";
+  if (!websocket && tail !== "" && tail !== "/") {
+    return { problem: `a path ("${tail}") is only allowed with ws and wss` };
+  }
+  const path = websocket ? (tail === "" ? "/mqtt" : tail) : undefined;
+  const urlHost = ipv6 ? `[${host}]` : host;
+  const url = `${kind.protocol}://${urlHost}:${port}${path ?? ""}`;
+  return {
+    ok: path === undefined
+      ? { url, protocol: kind.protocol, host, port }
+      : { url, protocol: kind.protocol, host, port, path },
+  };
+}
+
+/**
+ * Parses the broker address of property `hostUri`.
+ *
+ * | Given | Protocol | Default port |
+ * |---|---|---|
+ * | `ssl://host`, `mqtts://host`, or a bare `host` (Python style) | `mqtts` | 8883 |
+ * | `tcp://host`, `mqtt://host` | `mqtt` | 1883 |
+ * | `wss://host[/path]` | `wss` | 443, path `/mqtt` |
+ * | `ws://host[/path]` | `ws` | 80, path `/mqtt` |
+ *
+ * Schemes and host names are case-insensitive; IPv6 addresses go in brackets (`ssl://[::1]:8883`).
+ *
+ * @param uri The address, such as `ssl://cloudio.example.com:8883`.
+ * @returns The normalized address.
+ * @throws {ConfigError} With key `hostUri`, when the scheme is unknown, the host or port is
+ * invalid, an MQTT URI has a path, any URI has a query or fragment, or the URI carries a user
+ * name or password (endpoints log in with their client certificate only; the URI is then left
+ * out of the message).
+ *
+ * @example Java and Python forms
+ * ```ts
+ * import { parseBrokerUri } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseBrokerUri("ssl://cloudio.example.com"), {
+ *   url: "mqtts://cloudio.example.com:8883",
+ *   protocol: "mqtts",
+ *   host: "cloudio.example.com",
+ *   port: 8883,
+ * });
+ * assert.equal(parseBrokerUri("cloudio.example.com").url, "mqtts://cloudio.example.com:8883");
+ * assert.equal(parseBrokerUri("wss://example.com").url, "wss://example.com:443/mqtt");
+ * assert.equal(parseBrokerUri("tcp://[::1]").url, "mqtt://[::1]:1883");
+ * ```
+ *
+ * @example Credentials are refused
+ * ```ts
+ * import { parseBrokerUri } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => parseBrokerUri("ssl://me:secret@example.com"), (error: Error) => {
+ *   assert.doesNotMatch(error.message, /secret/);
+ *   return true;
+ * });
+ * ```
+ */
+export function parseBrokerUri(uri: string): BrokerAddress {
+  const outcome = broker(uri);
+  if ("problem" in outcome) {
+    const shown = outcome.secret ? "" : ` "${uri}"`;
+    throw new ConfigError(`Cannot parse broker URI${shown}: ${outcome.problem}`, {
+      key: "hostUri",
+    });
+  }
+  return outcome.ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+
+/** Reads the typed properties of one file; every error names the key and the file. */
+class PropertyReader {
+  #props: ReadonlyMap<string, string>;
+  #source?: string;
+
+  constructor(props: ReadonlyMap<string, string>, source?: string) {
+    this.#props = props;
+    this.#source = source;
+  }
+
+  get where(): string {
+    return this.#source === undefined ? "" : ` in ${this.#source}`;
+  }
+
+  /**
+   * The trimmed value of the first key present, prefixed keys first; an empty value counts as
+   * absent.
+   */
+  get(...keys: string[]): { key: string; value: string } | undefined {
+    for (const name of [...keys.map((key) => PREFIX + key), ...keys]) {
+      const value = this.#props.get(name)?.trim();
+      if (value !== undefined && value !== "") {
+        return { key: name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name, value };
+      }
+    }
+    return undefined;
+  }
+
+  error(key: string, problem: string): ConfigError {
+    return new ConfigError(`Cannot read property "${key}"${this.where}: ${problem}`, {
+      key,
+      path: this.#source,
+    });
+  }
+
+  number(
+    keys: string[],
+    fallback: number,
+    options: { whole?: boolean; max?: { value: number; why: string } } = {},
+  ): number {
+    const found = this.get(...keys);
+    if (found === undefined) return fallback;
+    const { key, value } = found;
+    if (!/^\+?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(value)) {
+      throw this.error(key, `"${value}" is not a number`);
+    }
+    const number = Number(value);
+    if (!Number.isFinite(number) || number <= 0) {
+      throw this.error(key, `"${value}" is not a positive number`);
+    }
+    if (options.whole && !Number.isInteger(number)) {
+      throw this.error(key, `"${value}" is not a whole number`);
+    }
+    if (options.max !== undefined && number > options.max.value) {
+      throw this.error(key, `"${value}" is more than ${options.max.value}, ${options.max.why}`);
+    }
+    return number;
+  }
+
+  milliseconds(keys: string[], fallback: number, max?: { value: number; why: string }): number {
+    const seconds = this.number(keys, fallback / 1000, { max });
+    const ms = Math.round(seconds * 1000);
+    if (ms < 1) {
+      const found = this.get(...keys)!;
+      throw this.error(found.key, `"${found.value}" is less than a millisecond`);
+    }
+    return ms;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const found = this.get(key);
+    if (found === undefined) return fallback;
+    const value = found.value.toLowerCase();
+    if (value === "true") return true;
+    if (value === "false") return false;
+    throw this.error(found.key, `"${found.value}" is not a boolean (use true or false)`);
+  }
+
+  format(key: string, value: string): MessageFormat {
+    const upper = value.toUpperCase();
+    if (upper === "JSON" || upper === "CBOR") return upper;
+    throw this.error(key, `"${value}" is not a message format (use JSON or CBOR)`);
+  }
+
+  location(key: string, options: { baseDir?: string; home?: string }): string | undefined {
+    const found = this.get(key);
+    if (found === undefined) return undefined;
+    const outcome = locate(found.value, options);
+    if ("problem" in outcome) {
+      throw this.error(found.key, `cannot resolve "${found.value}": ${outcome.problem}`);
+    }
+    return outcome.ok;
+  }
+}
+
+/**
+ * Turns the properties of a cloud.iO configuration file into typed settings, applying the
+ * defaults of the Java reference endpoint (protocol §3, §8.2).
+ *
+ * Keys are read as `ch.hevs.cloudio.endpoint.<key>` or as the bare `<key>`; when both are present
+ * the prefixed one wins. Values are trimmed, and an empty value counts as absent (the default
+ * applies). Durations are given in seconds and returned in milliseconds. Locations are resolved
+ * with {@linkcode resolveLocation} against `options.baseDir` and `options.home`.
+ *
+ * @param props The properties, as `parseProperties()` returns them.
+ * @param options The file they came from, its directory, the home directory and the name the file
+ * was looked up by.
+ * @returns The settings.
+ * @throws {ConfigError} With the key at fault and the file, when `hostUri` is missing or invalid,
+ * there is no valid UUID, a number is not a positive number (or not a whole number where a count
+ * is expected, or a keep-alive above 65535 s, the MQTT limit), a boolean is neither `true` nor
+ * `false`, a message format or persistence mode is unknown, `supportedMessageFormats` does not
+ * contain `messageFormat`, or a location cannot be resolved.
+ *
+ * @example Settings from a provisioned file
+ * ```ts
+ * import { settingsFromProperties } from "./settings.ts";
+ * import { parseProperties } from "./properties.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const props = parseProperties(
+ *   "ch.hevs.cloudio.endpoint.hostUri=ssl\\://cloudio.example.com\\:8883\n" +
+ *     "ch.hevs.cloudio.endpoint.ssl.authorityCert=ca-cert.pem\n" +
+ *     "ch.hevs.cloudio.endpoint.keepAliveInterval=30\n",
+ * );
+ * const settings = settingsFromProperties(props, {
+ *   uuid: "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55",
+ *   baseDir: "/etc/cloud.io",
+ * });
+ * assert.equal(settings.broker.url, "mqtts://cloudio.example.com:8883");
+ * assert.equal(settings.authorityCert, "/etc/cloud.io/ca-cert.pem");
+ * assert.equal(settings.keepAlive, 30_000);
+ * assert.equal(settings.messageFormat, "CBOR");
+ * ```
+ *
+ * @example A bad value
+ * ```ts
+ * import { settingsFromProperties } from "./settings.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const props = new Map([
+ *   ["uuid", "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55"],
+ *   ["hostUri", "example.com"],
+ *   ["keepAliveInterval", "abc"],
+ * ]);
+ * const source = "/etc/cloud.io/x.properties";
+ * assert.throws(() => settingsFromProperties(props, { source }), {
+ *   name: "ConfigError",
+ *   key: "keepAliveInterval",
+ *   path: source,
+ *   message: `Cannot read property "keepAliveInterval" in ${source}: "abc" is not a number`,
+ * });
+ * ```
+ */
+export function settingsFromProperties(
+  props: ReadonlyMap<string, string>,
+  options: SettingsOptions = {},
+): EndpointSettings {
+  const reader = new PropertyReader(props, options.source);
+  const where = reader.where;
+
+  const named = reader.get("uuid");
+  const uuid = named?.value ?? options.uuid?.trim();
+  if (uuid === undefined || uuid === "") {
+    throw new ConfigError(`Missing property "uuid"${where}: the endpoint has no UUID`, {
+      key: "uuid",
+      path: options.source,
+    });
+  }
+  const problem = uuidProblem(uuid);
+  if (problem !== undefined) {
+    throw named
+      ? reader.error(named.key, `"${uuid}" is not a valid endpoint UUID (${problem})`)
+      : new ConfigError(
+        `Cannot use "${uuid}" as endpoint UUID: ${problem}; ` +
+          `give the UUID in property "uuid"${where}`,
+        { key: "uuid", path: options.source },
+      );
+  }
+
+  const host = reader.get("hostUri");
+  if (host === undefined) {
+    throw new ConfigError(
+      `Missing property "hostUri"${where}: it names the broker, such as "ssl://example.com:8883"`,
+      { key: "hostUri", path: options.source },
+    );
+  }
+  const address = broker(host.value);
+  if ("problem" in address) {
+    const shown = address.secret ? "" : `"${host.value}": `;
+    throw reader.error(host.key, `${shown}${address.problem}`);
+  }
+
+  const formatProperty = reader.get("messageFormat");
+  const messageFormat = formatProperty
+    ? reader.format(formatProperty.key, formatProperty.value)
+    : "CBOR";
+  const supportedProperty = reader.get("supportedMessageFormats");
+  let supportedFormats: MessageFormat[] = ["JSON", "CBOR"];
+  if (supportedProperty) {
+    const { key, value } = supportedProperty;
+    const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+    supportedFormats = [...new Set(names.map((name) => reader.format(key, name)))];
+    if (supportedFormats.length === 0) throw reader.error(key, `"${value}" names no format`);
+    if (!supportedFormats.includes(messageFormat)) {
+      throw reader.error(
+        key,
+        `"${value}" does not contain the message format "${messageFormat}"`,
+      );
+    }
+  }
+
+  const persistenceProperty = reader.get("persistence");
+  let persistence: EndpointSettings["persistence"] = "file";
+  if (persistenceProperty) {
+    const modes: Record<string, EndpointSettings["persistence"]> = {
+      memory: "memory",
+      file: "file",
+      none: "none",
+      true: "file",
+      false: "none",
+    };
+    const mode = modes[persistenceProperty.value.toLowerCase()];
+    if (mode === undefined) {
+      throw reader.error(
+        persistenceProperty.key,
+        `"${persistenceProperty.value}" is not a persistence mode (use memory, file or none)`,
+      );
+    }
+    persistence = mode;
+  }
+
+  const places = { baseDir: options.baseDir, home: options.home };
+  const settings: EndpointSettings = {
+    uuid,
+    broker: address.ok,
+    verifyHostname: reader.boolean("ssl.verifyHostname", true),
+    messageFormat,
+    supportedFormats,
+    keepAlive: reader.milliseconds(["keepAliveInterval"], 60_000, {
+      value: 65_535,
+      why: "the most seconds MQTT allows",
+    }),
+    connectTimeout: reader.milliseconds(["connectTimeout"], 5_000),
+    connectRetryInterval: reader.milliseconds(["connectRetryInterval"], 10_000),
+    cleanSession: reader.boolean("cleanSession", false),
+    maxInFlight: reader.number(["maxInFlight"], 1000, { whole: true }),
+    persistence,
+    updateLimit: reader.number(["update-limit", "updateLimit"], 10_000, { whole: true }),
+    logLimit: reader.number(["log-limit", "logLimit"], 10_000, { whole: true }),
+    properties: new Map(props),
+  };
+  const authorityCert = reader.location("ssl.authorityCert", places);
+  if (authorityCert !== undefined) settings.authorityCert = authorityCert;
+  const clientCert = reader.location("ssl.clientCert", places);
+  if (clientCert !== undefined) settings.clientCert = clientCert;
+  const clientKey = reader.location("ssl.clientKey", places);
+  if (clientKey !== undefined) settings.clientKey = clientKey;
+  const persistenceLocation = reader.location("persistenceLocation", places);
+  if (persistenceLocation !== undefined) settings.persistenceLocation = persistenceLocation;
+  if (options.source !== undefined) settings.source = options.source;
+  return settings;
+}

@@ -1,0 +1,658 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../errors.ts";
+import { parseProperties } from "./properties.ts";
+import {
+  type EndpointSettings,
+  parseBrokerUri,
+  resolveLocation,
+  settingsFromProperties,
+} from "./settings.ts";
+
+// `Deno.test` without the Deno namespace types: this folder is also type-checked against the
+// web-only libraries of web.json, and a `/// <reference lib="deno.ns" />` would apply to every
+// file of that check.
+declare const Deno: { test(name: string, fn: () => void | Promise<void>): void };
+
+const UUID = "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55";
+const SOURCE = "/etc/cloud.io/pump.properties";
+const P = "ch.hevs.cloudio.endpoint.";
+
+/** Settings from `key=value` pairs written without the prefix, with a host and a UUID. */
+function settings(
+  pairs: Record<string, string>,
+  options: { baseDir?: string; home?: string } = {},
+): EndpointSettings {
+  const props = new Map(Object.entries({ hostUri: "example.com", ...pairs }));
+  return settingsFromProperties(props, { uuid: UUID, source: SOURCE, ...options });
+}
+
+/** The ConfigError that `fn` throws. */
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected a ConfigError, but nothing was thrown");
+}
+
+// ---------------------------------------------------------------------------------------------
+// parseBrokerUri()
+
+Deno.test("parseBrokerUri() reads ssl:// as MQTT over TLS on port 8883", () => {
+  assert.deepEqual(parseBrokerUri("ssl://cloudio.example.com"), {
+    url: "mqtts://cloudio.example.com:8883",
+    protocol: "mqtts",
+    host: "cloudio.example.com",
+    port: 8883,
+  });
+});
+
+Deno.test("parseBrokerUri() reads tcp:// as plain MQTT on port 1883", () => {
+  assert.deepEqual(parseBrokerUri("tcp://broker"), {
+    url: "mqtt://broker:1883",
+    protocol: "mqtt",
+    host: "broker",
+    port: 1883,
+  });
+});
+
+Deno.test("parseBrokerUri() reads mqtts:// and mqtt://", () => {
+  assert.equal(parseBrokerUri("mqtts://h").url, "mqtts://h:8883");
+  assert.equal(parseBrokerUri("mqtt://h").url, "mqtt://h:1883");
+});
+
+Deno.test("parseBrokerUri() keeps an explicit port", () => {
+  assert.equal(parseBrokerUri("ssl://h:18883").port, 18883);
+  assert.equal(parseBrokerUri("tcp://h:65535").url, "mqtt://h:65535");
+});
+
+Deno.test("parseBrokerUri() reads wss:// with port 443 and path /mqtt by default", () => {
+  assert.deepEqual(parseBrokerUri("wss://cloudio.example.com"), {
+    url: "wss://cloudio.example.com:443/mqtt",
+    protocol: "wss",
+    host: "cloudio.example.com",
+    port: 443,
+    path: "/mqtt",
+  });
+});
+
+Deno.test("parseBrokerUri() reads ws:// with port 80 and path /mqtt by default", () => {
+  assert.deepEqual(parseBrokerUri("ws://h"), {
+    url: "ws://h:80/mqtt",
+    protocol: "ws",
+    host: "h",
+    port: 80,
+    path: "/mqtt",
+  });
+});
+
+Deno.test("parseBrokerUri() keeps a WebSocket path and port", () => {
+  assert.deepEqual(parseBrokerUri("wss://h:15673/ws"), {
+    url: "wss://h:15673/ws",
+    protocol: "wss",
+    host: "h",
+    port: 15673,
+    path: "/ws",
+  });
+  assert.equal(parseBrokerUri("ws://h/").path, "/");
+});
+
+Deno.test("parseBrokerUri() takes a bare host for MQTT over TLS, as Python does", () => {
+  assert.equal(parseBrokerUri("192.168.37.130").url, "mqtts://192.168.37.130:8883");
+  assert.equal(parseBrokerUri("localhost:18883").url, "mqtts://localhost:18883");
+});
+
+Deno.test("parseBrokerUri() ignores case in scheme and host", () => {
+  assert.equal(
+    parseBrokerUri("SSL://CloudIO.Example.COM:8883").url,
+    "mqtts://cloudio.example.com:8883",
+  );
+});
+
+Deno.test("parseBrokerUri() trims white space", () => {
+  assert.equal(parseBrokerUri("  ssl://h  ").url, "mqtts://h:8883");
+});
+
+Deno.test("parseBrokerUri() accepts a trailing slash after an MQTT host", () => {
+  assert.equal(parseBrokerUri("ssl://h:8883/").url, "mqtts://h:8883");
+});
+
+Deno.test("parseBrokerUri() reads IPv6 literals in brackets", () => {
+  assert.deepEqual(parseBrokerUri("ssl://[::1]"), {
+    url: "mqtts://[::1]:8883",
+    protocol: "mqtts",
+    host: "::1",
+    port: 8883,
+  });
+  assert.equal(parseBrokerUri("tcp://[FE80::1]:1884").url, "mqtt://[fe80::1]:1884");
+  assert.equal(parseBrokerUri("[2001:db8::2]").url, "mqtts://[2001:db8::2]:8883");
+  assert.equal(parseBrokerUri("wss://[::1]:8443/ws").url, "wss://[::1]:8443/ws");
+});
+
+Deno.test("parseBrokerUri() refuses an IPv6 literal without brackets", () => {
+  assert.match(configError(() => parseBrokerUri("::1")).message, /brackets/);
+  assert.match(configError(() => parseBrokerUri("ssl://fe80::1:8883")).message, /brackets/);
+});
+
+Deno.test("parseBrokerUri() refuses credentials without showing them", () => {
+  for (const uri of ["ssl://alice:s3cret@h:8883", "ssl://alice@h", "wss://alice:s3cret@h/ws"]) {
+    const error = configError(() => parseBrokerUri(uri));
+    assert.equal(error.key, "hostUri");
+    assert.match(error.message, /credentials/);
+    assert.doesNotMatch(error.message, /s3cret|alice/);
+  }
+});
+
+Deno.test("parseBrokerUri() allows @ in a WebSocket path", () => {
+  assert.equal(parseBrokerUri("wss://h/a@b").path, "/a@b");
+});
+
+Deno.test("parseBrokerUri() refuses unknown schemes", () => {
+  const error = configError(() => parseBrokerUri("https://h"));
+  assert.equal(error.key, "hostUri");
+  assert.equal(
+    error.message,
+    'Cannot parse broker URI "https://h": scheme "https" is not supported ' +
+      "(use ssl, tcp, mqtts, mqtt, wss or ws)",
+  );
+});
+
+Deno.test("parseBrokerUri() refuses bad ports", () => {
+  for (const uri of ["ssl://h:0", "ssl://h:65536", "ssl://h:88a", "ssl://h:", "h:-1", "h:123456"]) {
+    assert.match(configError(() => parseBrokerUri(uri)).message, /port/, uri);
+  }
+});
+
+Deno.test("parseBrokerUri() refuses a path on an MQTT URI", () => {
+  assert.match(configError(() => parseBrokerUri("ssl://h/mqtt")).message, /only allowed with ws/);
+});
+
+Deno.test("parseBrokerUri() refuses a query or fragment", () => {
+  for (const uri of ["wss://h/mqtt?token=x", "ssl://h#x", "ws://h?x"]) {
+    assert.match(configError(() => parseBrokerUri(uri)).message, /query or fragment/, uri);
+  }
+});
+
+Deno.test("parseBrokerUri() refuses an empty URI or host", () => {
+  assert.match(configError(() => parseBrokerUri("")).message, /empty/);
+  assert.match(configError(() => parseBrokerUri("ssl://")).message, /no host/);
+  assert.match(configError(() => parseBrokerUri("ssl://:8883")).message, /no host/);
+});
+
+Deno.test("parseBrokerUri() refuses an invalid host name", () => {
+  for (const uri of ["ssl://ho st", "ssl://h%20", "ssl://-h", "ssl://[zz]"]) {
+    assert.ok(configError(() => parseBrokerUri(uri)), uri);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// resolveLocation()
+
+const PLACES = { baseDir: "/etc/cloud.io", home: "/home/pi" };
+
+Deno.test("resolveLocation() resolves home: with and without a slash", () => {
+  assert.equal(
+    resolveLocation("home:/.config/cloud.io/ca.pem", PLACES),
+    "/home/pi/.config/cloud.io/ca.pem",
+  );
+  assert.equal(
+    resolveLocation("home:.config/cloud.io/ca.pem", PLACES),
+    "/home/pi/.config/cloud.io/ca.pem",
+  );
+  assert.equal(resolveLocation("home:/.config/cloud.io/", PLACES), "/home/pi/.config/cloud.io");
+});
+
+Deno.test("resolveLocation() resolves ~ against the home directory", () => {
+  assert.equal(resolveLocation("~/certs/key.pem", PLACES), "/home/pi/certs/key.pem");
+  assert.equal(resolveLocation("~", PLACES), "/home/pi");
+});
+
+Deno.test("resolveLocation() refuses home: and ~ without a home directory", () => {
+  for (const location of ["home:/x", "~/x", "~"]) {
+    const error = configError(() => resolveLocation(location, { baseDir: "/etc" }));
+    assert.equal(
+      error.message,
+      `Cannot resolve location "${location}": the home directory is unknown`,
+    );
+  }
+});
+
+Deno.test("resolveLocation() keeps file: paths absolute", () => {
+  // The Python reference made "file:/etc/x.pem" relative (protocol §12 #11).
+  assert.equal(resolveLocation("file:/etc/ssl/ca.pem", PLACES), "/etc/ssl/ca.pem");
+  assert.equal(resolveLocation("file:///etc/ssl/ca.pem", PLACES), "/etc/ssl/ca.pem");
+  assert.equal(resolveLocation("file://localhost/etc/ssl/ca.pem", PLACES), "/etc/ssl/ca.pem");
+  assert.equal(resolveLocation("file:/etc/ssl/ca.pem", {}), "/etc/ssl/ca.pem");
+});
+
+Deno.test("resolveLocation() decodes %XX escapes in file: and home: URIs", () => {
+  assert.equal(resolveLocation("file:/opt/my%20certs/ca.pem", PLACES), "/opt/my certs/ca.pem");
+  assert.equal(resolveLocation("home:/my%20certs", PLACES), "/home/pi/my certs");
+  assert.equal(resolveLocation("file:/opt/100%/ca.pem", PLACES), "/opt/100%/ca.pem");
+});
+
+Deno.test("resolveLocation() reads a Windows file: URI", () => {
+  assert.equal(resolveLocation("file:/C:/Users/pi/ca-cert.pem", PLACES), "C:/Users/pi/ca-cert.pem");
+});
+
+Deno.test("resolveLocation() refuses file: URIs on other hosts or without an absolute path", () => {
+  assert.match(
+    configError(() => resolveLocation("file://server/x.pem", PLACES)).message,
+    /another host/,
+  );
+  assert.match(configError(() => resolveLocation("file:x.pem", PLACES)).message, /absolute path/);
+});
+
+Deno.test("resolveLocation() resolves path: and relative paths against the base directory", () => {
+  assert.equal(resolveLocation("path:certs/ca.pem", PLACES), "/etc/cloud.io/certs/ca.pem");
+  assert.equal(resolveLocation("ca.pem", PLACES), "/etc/cloud.io/ca.pem");
+  assert.equal(resolveLocation("./ca.pem", PLACES), "/etc/cloud.io/ca.pem");
+  assert.equal(resolveLocation("../ssl/ca.pem", PLACES), "/etc/ssl/ca.pem");
+  assert.equal(resolveLocation("certs//ca.pem", { baseDir: "conf" }), "conf/certs/ca.pem");
+});
+
+Deno.test("resolveLocation() leaves relative paths as given without a base directory", () => {
+  assert.equal(resolveLocation("certs/ca.pem", {}), "certs/ca.pem");
+  assert.equal(resolveLocation("./ca.pem", {}), "./ca.pem");
+  assert.equal(resolveLocation("path:certs/ca.pem", {}), "certs/ca.pem");
+});
+
+Deno.test("resolveLocation() leaves absolute paths unchanged", () => {
+  assert.equal(resolveLocation("/etc/ssl/ca.pem", PLACES), "/etc/ssl/ca.pem");
+  assert.equal(resolveLocation("path:/etc/ssl/ca.pem", PLACES), "/etc/ssl/ca.pem");
+  assert.equal(resolveLocation("C:/Users/pi/ca.pem", PLACES), "C:/Users/pi/ca.pem");
+  assert.equal(resolveLocation("C:\\Users\\pi\\ca.pem", PLACES), "C:\\Users\\pi\\ca.pem");
+});
+
+Deno.test("resolveLocation() refuses Java-only and unknown schemes", () => {
+  for (const location of ["classpath:cloud.io/authority.jks", "bundle:x", "https://h/ca.pem"]) {
+    const error = configError(() => resolveLocation(location, PLACES));
+    assert.match(error.message, /is not supported/, location);
+  }
+});
+
+Deno.test("resolveLocation() refuses an empty location", () => {
+  assert.match(configError(() => resolveLocation("", PLACES)).message, /empty/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// settingsFromProperties()
+
+Deno.test("settingsFromProperties() applies the Java reference defaults", () => {
+  const props = new Map([[`${P}hostUri`, "ssl://cloudio.example.com"]]);
+  assert.deepEqual(settingsFromProperties(props, { uuid: UUID }), {
+    uuid: UUID,
+    broker: {
+      url: "mqtts://cloudio.example.com:8883",
+      protocol: "mqtts",
+      host: "cloudio.example.com",
+      port: 8883,
+    },
+    verifyHostname: true,
+    messageFormat: "CBOR",
+    supportedFormats: ["JSON", "CBOR"],
+    keepAlive: 60_000,
+    connectTimeout: 5_000,
+    connectRetryInterval: 10_000,
+    cleanSession: false,
+    maxInFlight: 1000,
+    persistence: "file",
+    updateLimit: 10_000,
+    logLimit: 10_000,
+    properties: props,
+  });
+});
+
+Deno.test("settingsFromProperties() reads every key", () => {
+  const text = [
+    `${P}uuid=${UUID}`,
+    `${P}hostUri=wss\\://broker.example.com/ws`,
+    `${P}ssl.authorityCert=ca-cert.pem`,
+    `${P}ssl.clientCert=file\\:/opt/pump/${UUID}-client-cert.pem`,
+    `${P}ssl.clientKey=home\\:/.config/cloud.io/${UUID}-private-key.pem`,
+    `${P}ssl.verifyHostname=false`,
+    `${P}messageFormat=json`,
+    `${P}supportedMessageFormats=JSON`,
+    `${P}keepAliveInterval=30`,
+    `${P}connectTimeout=2.5`,
+    `${P}connectRetryInterval=60`,
+    `${P}cleanSession=true`,
+    `${P}maxInFlight=10`,
+    `${P}persistence=memory`,
+    `${P}persistenceLocation=~/mqtt-persistence`,
+    `${P}update-limit=500`,
+    `${P}log-limit=50`,
+  ].join("\n");
+  const props = parseProperties(text);
+  const result = settingsFromProperties(props, {
+    source: SOURCE,
+    baseDir: "/etc/cloud.io",
+    home: "/home/pi",
+    uuid: "pump",
+  });
+  assert.deepEqual(result, {
+    uuid: UUID,
+    broker: {
+      url: "wss://broker.example.com:443/ws",
+      protocol: "wss",
+      host: "broker.example.com",
+      port: 443,
+      path: "/ws",
+    },
+    authorityCert: "/etc/cloud.io/ca-cert.pem",
+    clientCert: `/opt/pump/${UUID}-client-cert.pem`,
+    clientKey: `/home/pi/.config/cloud.io/${UUID}-private-key.pem`,
+    verifyHostname: false,
+    messageFormat: "JSON",
+    supportedFormats: ["JSON"],
+    keepAlive: 30_000,
+    connectTimeout: 2_500,
+    connectRetryInterval: 60_000,
+    cleanSession: true,
+    maxInFlight: 10,
+    persistence: "memory",
+    persistenceLocation: "/home/pi/mqtt-persistence",
+    updateLimit: 500,
+    logLimit: 50,
+    source: SOURCE,
+    properties: props,
+  });
+});
+
+Deno.test("settingsFromProperties() copies the properties it was given", () => {
+  const props = new Map([["hostUri", "h"]]);
+  const result = settingsFromProperties(props, { uuid: UUID });
+  assert.notEqual(result.properties, props);
+  props.set("hostUri", "other");
+  assert.equal(result.properties.get("hostUri"), "h");
+});
+
+Deno.test("settingsFromProperties() accepts bare keys", () => {
+  const result = settingsFromProperties(
+    new Map([["uuid", UUID], ["hostUri", "tcp://h"], ["keepAliveInterval", "5"]]),
+  );
+  assert.equal(result.uuid, UUID);
+  assert.equal(result.broker.url, "mqtt://h:1883");
+  assert.equal(result.keepAlive, 5_000);
+});
+
+Deno.test("settingsFromProperties() prefers prefixed keys to bare ones", () => {
+  const result = settings({ [`${P}hostUri`]: "tcp://prefixed", hostUri: "tcp://bare" });
+  assert.equal(result.broker.host, "prefixed");
+});
+
+Deno.test("settingsFromProperties() lets property uuid override the looked-up name", () => {
+  const other = "4969b2fc-7938-4207-a7ab-97380b8a6a6b";
+  assert.equal(settings({ uuid: other }).uuid, other);
+});
+
+Deno.test("settingsFromProperties() takes the looked-up name as UUID", () => {
+  assert.equal(settings({}).uuid, UUID);
+});
+
+Deno.test("settingsFromProperties() refuses a missing UUID", () => {
+  const error = configError(() =>
+    settingsFromProperties(new Map([["hostUri", "h"]]), { source: SOURCE })
+  );
+  assert.equal(error.key, "uuid");
+  assert.equal(error.path, SOURCE);
+  assert.equal(error.message, `Missing property "uuid" in ${SOURCE}: the endpoint has no UUID`);
+});
+
+Deno.test("settingsFromProperties() refuses an invalid uuid property", () => {
+  const error = configError(() => settings({ uuid: "not-a-uuid" }));
+  assert.equal(error.key, "uuid");
+  assert.equal(error.path, SOURCE);
+  assert.match(
+    error.message,
+    new RegExp(`^Cannot read property "uuid" in ${SOURCE}: "not-a-uuid"`),
+  );
+  const nil = configError(() => settings({ uuid: "00000000-0000-0000-0000-000000000000" }));
+  assert.match(nil.message, /nil/);
+});
+
+Deno.test("settingsFromProperties() asks for property uuid when the name is no UUID", () => {
+  const props = new Map([["hostUri", "h"]]);
+  const error = configError(() => settingsFromProperties(props, { uuid: "pump", source: SOURCE }));
+  assert.equal(error.key, "uuid");
+  assert.match(error.message, /^Cannot use "pump" as endpoint UUID: /);
+  assert.match(error.message, new RegExp(`property "uuid" in ${SOURCE}$`));
+});
+
+Deno.test("settingsFromProperties() refuses a missing hostUri and names the file", () => {
+  const error = configError(() =>
+    settingsFromProperties(new Map(), { uuid: UUID, source: SOURCE })
+  );
+  assert.equal(error.key, "hostUri");
+  assert.equal(error.path, SOURCE);
+  assert.match(error.message, new RegExp(`^Missing property "hostUri" in ${SOURCE}`));
+  const empty = configError(() => settings({ hostUri: "  " }));
+  assert.equal(empty.key, "hostUri");
+});
+
+Deno.test("settingsFromProperties() refuses an invalid hostUri", () => {
+  const error = configError(() => settings({ hostUri: "http://h" }));
+  assert.equal(error.key, "hostUri");
+  assert.equal(
+    error.message,
+    `Cannot read property "hostUri" in ${SOURCE}: "http://h": scheme "http" is not supported ` +
+      "(use ssl, tcp, mqtts, mqtt, wss or ws)",
+  );
+});
+
+Deno.test("settingsFromProperties() refuses credentials in hostUri without showing them", () => {
+  const error = configError(() => settings({ hostUri: "ssl://pump:hunter2@h" }));
+  assert.equal(error.key, "hostUri");
+  assert.doesNotMatch(error.message, /hunter2|pump:/);
+});
+
+Deno.test("settingsFromProperties() converts seconds to milliseconds", () => {
+  const result = settings({
+    keepAliveInterval: "0.5",
+    connectTimeout: "1",
+    connectRetryInterval: "120",
+  });
+  assert.equal(result.keepAlive, 500);
+  assert.equal(result.connectTimeout, 1000);
+  assert.equal(result.connectRetryInterval, 120_000);
+});
+
+Deno.test("settingsFromProperties() trims values and takes empty ones for absent", () => {
+  const result = settings({
+    keepAliveInterval: " 30 ",
+    connectTimeout: "",
+    cleanSession: "\ttrue ",
+  });
+  assert.equal(result.keepAlive, 30_000);
+  assert.equal(result.connectTimeout, 5_000);
+  assert.equal(result.cleanSession, true);
+});
+
+Deno.test("settingsFromProperties() names the key and the bad value of a number", () => {
+  const error = configError(() => settings({ keepAliveInterval: "abc" }));
+  assert.equal(error.key, "keepAliveInterval");
+  assert.equal(error.path, SOURCE);
+  assert.equal(
+    error.message,
+    `Cannot read property "keepAliveInterval" in ${SOURCE}: "abc" is not a number`,
+  );
+});
+
+Deno.test("settingsFromProperties() refuses numbers that are not positive and finite", () => {
+  const cases: [string, string, RegExp][] = [
+    ["connectTimeout", "0", /"0" is not a positive number/],
+    ["connectTimeout", "-5", /"-5" is not a number/],
+    ["connectRetryInterval", "1e400", /is not a positive number/],
+    ["connectRetryInterval", "Infinity", /is not a number/],
+    ["keepAliveInterval", "0x10", /is not a number/],
+    ["keepAliveInterval", "10s", /is not a number/],
+    ["maxInFlight", "NaN", /is not a number/],
+    ["connectTimeout", "0.0001", /less than a millisecond/],
+  ];
+  for (const [key, value, message] of cases) {
+    const error = configError(() => settings({ [key]: value }));
+    assert.equal(error.key, key, `${key}=${value}`);
+    assert.match(error.message, message, `${key}=${value}`);
+  }
+});
+
+Deno.test("settingsFromProperties() refuses fractional counts", () => {
+  for (const key of ["maxInFlight", "update-limit", "logLimit"]) {
+    const error = configError(() => settings({ [key]: "1.5" }));
+    assert.equal(error.key, key);
+    assert.match(error.message, /"1.5" is not a whole number/);
+  }
+});
+
+Deno.test("settingsFromProperties() refuses a keep-alive above the MQTT limit", () => {
+  assert.equal(settings({ keepAliveInterval: "65535" }).keepAlive, 65_535_000);
+  const error = configError(() => settings({ keepAliveInterval: "65536" }));
+  assert.match(error.message, /more than 65535/);
+});
+
+Deno.test("settingsFromProperties() reads both spellings of the buffer limits", () => {
+  assert.equal(settings({ "update-limit": "7", "log-limit": "8" }).updateLimit, 7);
+  assert.equal(settings({ updateLimit: "7", logLimit: "8" }).logLimit, 8);
+  assert.equal(settings({ [`${P}updateLimit`]: "9" }).updateLimit, 9);
+  const error = configError(() => settings({ [`${P}log-limit`]: "x" }));
+  assert.equal(error.key, "log-limit");
+});
+
+Deno.test("settingsFromProperties() reads booleans in any case", () => {
+  assert.equal(settings({ cleanSession: "TRUE" }).cleanSession, true);
+  assert.equal(settings({ "ssl.verifyHostname": "False" }).verifyHostname, false);
+  const error = configError(() => settings({ cleanSession: "yes" }));
+  assert.equal(error.key, "cleanSession");
+  assert.equal(
+    error.message,
+    `Cannot read property "cleanSession" in ${SOURCE}: "yes" is not a boolean (use true or false)`,
+  );
+});
+
+Deno.test("settingsFromProperties() reads message formats in any case", () => {
+  assert.equal(settings({ messageFormat: "json" }).messageFormat, "JSON");
+  assert.equal(settings({ messageFormat: "Cbor" }).messageFormat, "CBOR");
+  assert.deepEqual(settings({ supportedMessageFormats: "cbor, json" }).supportedFormats, [
+    "CBOR",
+    "JSON",
+  ]);
+  assert.deepEqual(settings({ supportedMessageFormats: "CBOR,cbor,," }).supportedFormats, ["CBOR"]);
+});
+
+Deno.test("settingsFromProperties() refuses unknown message formats", () => {
+  const error = configError(() => settings({ messageFormat: "json+zip" }));
+  assert.equal(error.key, "messageFormat");
+  assert.match(error.message, /"json\+zip" is not a message format \(use JSON or CBOR\)$/);
+  assert.equal(
+    configError(() => settings({ supportedMessageFormats: "JSON,XML" })).key,
+    "supportedMessageFormats",
+  );
+  assert.match(
+    configError(() => settings({ supportedMessageFormats: " , " })).message,
+    /names no format/,
+  );
+});
+
+Deno.test("settingsFromProperties() requires the supported formats to contain the message format", () => {
+  const error = configError(() => settings({ supportedMessageFormats: "JSON" }));
+  assert.equal(error.key, "supportedMessageFormats");
+  assert.match(error.message, /does not contain the message format "CBOR"/);
+  assert.deepEqual(
+    settings({ messageFormat: "JSON", supportedMessageFormats: "json" }).supportedFormats,
+    [
+      "JSON",
+    ],
+  );
+});
+
+Deno.test("settingsFromProperties() reads every persistence mode", () => {
+  const modes: [string, string][] = [
+    ["memory", "memory"],
+    ["FILE", "file"],
+    ["none", "none"],
+    ["true", "file"],
+    ["False", "none"],
+  ];
+  for (const [value, mode] of modes) {
+    assert.equal(settings({ persistence: value }).persistence, mode, value);
+  }
+  const error = configError(() => settings({ persistence: "disk" }));
+  assert.equal(error.key, "persistence");
+  assert.match(error.message, /"disk" is not a persistence mode/);
+});
+
+Deno.test("settingsFromProperties() resolves locations against the file and the home", () => {
+  const result = settings({
+    "ssl.authorityCert": "ca-cert.pem",
+    "ssl.clientCert": "path:certs/client.pem",
+    "ssl.clientKey": "/secure/key.pem",
+    persistenceLocation: "home:mqtt",
+  }, PLACES);
+  assert.equal(result.authorityCert, "/etc/cloud.io/ca-cert.pem");
+  assert.equal(result.clientCert, "/etc/cloud.io/certs/client.pem");
+  assert.equal(result.clientKey, "/secure/key.pem");
+  assert.equal(result.persistenceLocation, "/home/pi/mqtt");
+});
+
+Deno.test("settingsFromProperties() names the key of a location it cannot resolve", () => {
+  const error = configError(() => settings({ "ssl.clientCert": "~/client.pem" }));
+  assert.equal(error.key, "ssl.clientCert");
+  assert.equal(error.path, SOURCE);
+  assert.equal(
+    error.message,
+    `Cannot read property "ssl.clientCert" in ${SOURCE}: ` +
+      'cannot resolve "~/client.pem": the home directory is unknown',
+  );
+  const jks = configError(() => settings({ "ssl.authorityCert": "classpath:authority.jks" }));
+  assert.equal(jks.key, "ssl.authorityCert");
+});
+
+Deno.test("settingsFromProperties() reads the Python test file with quoted ~ paths", () => {
+  // cloudio-endpoint-python tests/config/test-vacuum-cleaner-example.properties (ConfigObj).
+  const text = "ch.hevs.cloudio.endpoint.hostUri=127.0.0.1\n" +
+    "username=cloudio-client-vacuum-cleaner\n" +
+    "password=<the password>\n" +
+    'ch.hevs.cloudio.endpoint.ssl.authorityCert="~/.config/cloud.io/ca.pem"\n' +
+    'ch.hevs.cloudio.endpoint.ssl.clientCert="~/.config/cloud.io/vacuum-cleaner-cert.pem"\n' +
+    'ch.hevs.cloudio.endpoint.ssl.clientKey="~/.config/cloud.io/vacuum-cleaner-key.pem"\n';
+  const result = settingsFromProperties(parseProperties(text), { uuid: UUID, home: "/home/pi" });
+  assert.equal(result.broker.url, "mqtts://127.0.0.1:8883");
+  assert.equal(result.authorityCert, "/home/pi/.config/cloud.io/ca.pem");
+  assert.equal(result.clientCert, "/home/pi/.config/cloud.io/vacuum-cleaner-cert.pem");
+  assert.equal(result.clientKey, "/home/pi/.config/cloud.io/vacuum-cleaner-key.pem");
+});
+
+Deno.test("settingsFromProperties() reads a provisioned file written on Windows", () => {
+  // cloudio-endpoint-python-example config/example.properties.
+  const text = "#\n#Fri Sep 09 16:53:06 CEST 2022\n" +
+    `${P}ssl.clientCert=C:/Users/pi/config/${UUID}-client-cert.pem\n` +
+    `${P}ssl.verifyHostname=false\n` +
+    `${P}ssl.authorityCert=file:/C:/Users/pi/config/ca-cert.pem\n` +
+    `${P}uuid=${UUID}\n` +
+    `${P}hostUri=ssl://192.168.37.130\n`;
+  const result = settingsFromProperties(parseProperties(text), { uuid: "example" });
+  assert.equal(result.uuid, UUID);
+  assert.equal(result.clientCert, `C:/Users/pi/config/${UUID}-client-cert.pem`);
+  assert.equal(result.authorityCert, "C:/Users/pi/config/ca-cert.pem");
+  assert.equal(result.verifyHostname, false);
+});
+
+Deno.test("settingsFromProperties() writes messages in sentence case without a final period", () => {
+  const bad: Record<string, string>[] = [
+    { hostUri: "" },
+    { hostUri: "ftp://h" },
+    { uuid: "x" },
+    { keepAliveInterval: "x" },
+    { cleanSession: "x" },
+    { messageFormat: "x" },
+    { persistence: "x" },
+    { "ssl.clientKey": "home:/k.pem" },
+  ];
+  for (const pairs of bad) {
+    const { message } = configError(() => settings(pairs));
+    assert.match(message, /^[A-Z]/, message);
+    assert.doesNotMatch(message, /\.$/, message);
+  }
+});
