@@ -1,0 +1,181 @@
+/**
+ * The in-memory outbox store: fast, bounded by the outbox's limits, gone with the process.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import {
+  classOf,
+  type OutboxClass,
+  type OutboxEntry,
+  type OutboxMessage,
+  type OutboxStore,
+  type OutboxUsage,
+} from "./store.ts";
+
+/**
+ * Keeps outbox messages in memory.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const store = new MemoryStore();
+ * const seq = store.append({ kind: "update", topic: "t", payload: new Uint8Array(3), retain: false });
+ * assert.deepEqual(store.read(0, 10).map((e) => e.seq), [seq]);
+ * store.delete([seq]);
+ * assert.equal(store.usage("updates").messages, 0);
+ * ```
+ */
+export class MemoryStore implements OutboxStore {
+  /** Memory does not survive the process. */
+  readonly durable = false;
+  /** Always `memory`. */
+  readonly location = "memory";
+  // Entries in seq order; deleted ones become undefined until compaction.
+  #entries: (OutboxEntry | undefined)[] = [];
+  #head = 0;
+  #live = 0;
+  #next = 1;
+  #bySeq = new Map<number, number>(); // seq → index in #entries (offset by #base)
+  #base = 0; // how many entries compaction removed from the front
+  #usage: Record<OutboxClass, OutboxUsage> = {
+    updates: { messages: 0, bytes: 0 },
+    logs: { messages: 0, bytes: 0 },
+  };
+  #keys = new Map<string, number>(); // attribute key → how many stored
+  #state = new Map<string, string>();
+
+  /** Adds a message. */
+  append(message: OutboxMessage): number {
+    const entry: OutboxEntry = { ...message, seq: this.#next++ };
+    this.#bySeq.set(entry.seq, this.#base + this.#entries.length);
+    this.#entries.push(entry);
+    this.#live++;
+    const usage = this.#usage[classOf(entry.kind)];
+    usage.messages++;
+    usage.bytes += entry.payload.length;
+    if (entry.key !== undefined) this.#keys.set(entry.key, (this.#keys.get(entry.key) ?? 0) + 1);
+    return entry.seq;
+  }
+
+  /** The highest sequence number given out. */
+  lastSeq(): number {
+    return this.#next - 1;
+  }
+
+  /** Reads messages after a sequence number. */
+  read(afterSeq: number, limit: number): OutboxEntry[] {
+    const out: OutboxEntry[] = [];
+    // Binary search for the first index whose seq is greater than afterSeq.
+    let lo = this.#head, hi = this.#entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const probe = this.#seqAt(mid);
+      if (probe <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.#entries.length && out.length < limit; i++) {
+      const entry = this.#entries[i];
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+
+  // The seq at an index, looking past holes (deleted entries) to the next live one or the end.
+  #seqAt(index: number): number {
+    for (let i = index; i < this.#entries.length; i++) {
+      const entry = this.#entries[i];
+      if (entry) return entry.seq;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** Deletes messages. */
+  delete(seqs: readonly number[]): void {
+    for (const seq of seqs) this.#remove(seq);
+    this.#compact();
+  }
+
+  /** Removes one message of a class to make room. */
+  evict(cls: OutboxClass, latestPerKey: boolean): OutboxEntry | undefined {
+    let oldest: OutboxEntry | undefined;
+    for (let i = this.#head; i < this.#entries.length; i++) {
+      const entry = this.#entries[i];
+      if (!entry || classOf(entry.kind) !== cls) continue;
+      oldest ??= entry;
+      if (!latestPerKey) break;
+      if (entry.key !== undefined && (this.#keys.get(entry.key) ?? 0) > 1) {
+        oldest = entry;
+        break;
+      }
+    }
+    if (oldest) {
+      this.#remove(oldest.seq);
+      this.#compact();
+    }
+    return oldest;
+  }
+
+  /** Tells how much a class holds. */
+  usage(cls: OutboxClass): OutboxUsage {
+    return { ...this.#usage[cls] };
+  }
+
+  /** Reads a setting. */
+  getState(key: string): string | undefined {
+    return this.#state.get(key);
+  }
+
+  /** Writes a setting. */
+  setState(key: string, value: string): void {
+    this.#state.set(key, value);
+  }
+
+  /** Nothing to make durable. */
+  commit(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Nothing to release. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  #remove(seq: number): void {
+    const index = this.#bySeq.get(seq);
+    if (index === undefined) return;
+    this.#bySeq.delete(seq);
+    const local = index - this.#base;
+    const entry = this.#entries[local]!;
+    this.#entries[local] = undefined;
+    this.#live--;
+    const usage = this.#usage[classOf(entry.kind)];
+    usage.messages--;
+    usage.bytes -= entry.payload.length;
+    if (entry.key !== undefined) {
+      const n = (this.#keys.get(entry.key) ?? 1) - 1;
+      if (n === 0) this.#keys.delete(entry.key);
+      else this.#keys.set(entry.key, n);
+    }
+  }
+
+  #compact(): void {
+    while (this.#head < this.#entries.length && this.#entries[this.#head] === undefined) {
+      this.#head++;
+    }
+    if (this.#head > 4096 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#base += this.#head;
+      this.#head = 0;
+    }
+    if (this.#live === 0 && this.#entries.length > 0) {
+      this.#base += this.#entries.length;
+      this.#entries = [];
+      this.#head = 0;
+    }
+  }
+}

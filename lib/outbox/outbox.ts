@@ -1,0 +1,404 @@
+/**
+ * The outbox: every QoS 1 message the endpoint produces is stored here first and leaves only
+ * when the broker has acknowledged it (or the `@delayed` that carried it). While online it is
+ * pumped in order with a bounded window of unacknowledged publishes; after a reconnect the
+ * backlog goes out as `@delayed` batches (or re-published one by one) before anything newer.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import { detectFormat } from "../codec/decode.ts";
+import { encodeDelayed } from "../codec/encode.ts";
+import type { MessageFormat } from "../model/types.ts";
+import {
+  classOf,
+  type OutboxClass,
+  type OutboxEntry,
+  type OutboxMessage,
+  type OutboxStore,
+  type OutboxUsage,
+} from "./store.ts";
+
+/** How the backlog is sent after a reconnect. */
+export type ReplayMode = "delayed" | "direct";
+
+/** What to drop when a class is full. */
+export type DropPolicy = "oldest" | "latest-per-attribute";
+
+/** Limits of one class. */
+export interface OutboxLimits {
+  /** Messages kept at most. */
+  messages: number;
+  /** Payload bytes kept at most. */
+  bytes: number;
+}
+
+/** Options of {@linkcode Outbox}. */
+export interface OutboxOptions {
+  /** Where messages are kept. */
+  store: OutboxStore;
+  /** Limits per class. */
+  limits: Record<OutboxClass, OutboxLimits>;
+  /**
+   * What to drop when a class is full.
+   *
+   * @default {"oldest"}
+   */
+  dropPolicy?: DropPolicy;
+  /**
+   * Whether messages are kept while offline; without, they are dropped (and counted).
+   *
+   * @default {true}
+   */
+  keepOffline?: boolean;
+  /**
+   * How long appended messages may wait before a durable store commits them, in ms.
+   *
+   * @default {20}
+   */
+  commitInterval?: number;
+  /** Told of every message dropped for lack of room or of a connection. */
+  onDrop?: (entry: OutboxEntry, reason: "full" | "offline") => void;
+  /** Told when a durable store fails to commit. */
+  onError?: (error: unknown) => void;
+}
+
+/** The connection side, given to {@linkcode Outbox.prototype.attach} when online. */
+export interface OutboxLink {
+  /** Publishes at QoS 1; resolves on PUBACK, rejects when the connection is lost. */
+  publish(topic: string, payload: Uint8Array, retain: boolean): Promise<void>;
+  /** The endpoint's message format, the format `@delayed` batches are written in. */
+  format: MessageFormat;
+  /** The `@delayed/<uuid>` topic. */
+  delayedTopic: string;
+  /** How the backlog is sent. */
+  replay: ReplayMode;
+  /** Unacknowledged publishes allowed at once. */
+  maxInFlight: number;
+  /** Messages per `@delayed` batch at most. */
+  batchMessages: number;
+  /** Payload bytes per `@delayed` batch at most. */
+  batchBytes: number;
+  /** `@delayed` batches unacknowledged at once. */
+  batchesInFlight: number;
+  /** The clock, in ms. */
+  now(): number;
+}
+
+/** Counters of an outbox. */
+export interface OutboxStats {
+  /** What is stored and not yet acknowledged, per class. */
+  pending: Record<OutboxClass, OutboxUsage>;
+  /** Messages dropped for lack of room (`full`) or of a connection with persistence off (`offline`). */
+  dropped: { full: number; offline: number };
+  /** Messages acknowledged by the broker since start. */
+  delivered: number;
+  /** Publishes awaiting their PUBACK. */
+  inFlight: number;
+  /** `@delayed` batches acknowledged since start. */
+  batches: number;
+}
+
+const PAGE = 512;
+
+function delayable(entry: OutboxEntry): boolean {
+  return entry.kind !== "didSet";
+}
+
+/**
+ * The outbox. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { Outbox } from "./outbox.ts";
+ * import { MemoryStore } from "./memory_store.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const outbox = new Outbox({
+ *   store: new MemoryStore(),
+ *   limits: { updates: { messages: 2, bytes: 1e6 }, logs: { messages: 2, bytes: 1e6 } },
+ * });
+ * for (let i = 0; i < 3; i++) {
+ *   outbox.add({ kind: "update", topic: "t", payload: new Uint8Array([i]), retain: false });
+ * }
+ * assert.equal(outbox.stats().pending.updates.messages, 2);
+ * assert.equal(outbox.stats().dropped.full, 1);
+ * ```
+ */
+export class Outbox {
+  #store: OutboxStore;
+  #limits: Record<OutboxClass, OutboxLimits>;
+  #latest: boolean;
+  #keepOffline: boolean;
+  #commitInterval: number;
+  #onDrop?: OutboxOptions["onDrop"];
+  #onError?: OutboxOptions["onError"];
+  #link?: OutboxLink;
+  #generation = 0;
+  #cursor = 0; // highest seq published on the current link
+  #backlogEnd = 0; // seqs up to here were stored before the link came up
+  #inFlight = 0;
+  #batchesInFlight = 0;
+  #pumping = false;
+  #commitTimer?: ReturnType<typeof setTimeout>;
+  #commitRunning?: Promise<void>;
+  #settledWaiters: (() => void)[] = [];
+  #dropped = { full: 0, offline: 0 };
+  #delivered = 0;
+  #batches = 0;
+  #closed = false;
+
+  /**
+   * Creates an outbox over a store.
+   *
+   * @param options The store, limits and policies.
+   */
+  constructor(options: OutboxOptions) {
+    this.#store = options.store;
+    this.#limits = options.limits;
+    this.#latest = options.dropPolicy === "latest-per-attribute";
+    this.#keepOffline = options.keepOffline ?? true;
+    this.#commitInterval = options.commitInterval ?? 20;
+    this.#onDrop = options.onDrop;
+    this.#onError = options.onError;
+  }
+
+  /** The store behind the outbox. */
+  get store(): OutboxStore {
+    return this.#store;
+  }
+
+  /**
+   * Adds a message; it is published as soon as the link and the window allow.
+   *
+   * @param message The message.
+   * @returns Its sequence number, or `undefined` when it was dropped at once.
+   */
+  add(message: OutboxMessage): number | undefined {
+    if (!this.#link && !this.#keepOffline) {
+      this.#dropped.offline++;
+      this.#onDrop?.({ ...message, seq: 0 }, "offline");
+      return undefined;
+    }
+    const seq = this.#store.append(message);
+    this.#enforce(classOf(message.kind));
+    this.#scheduleCommit();
+    if (this.#link && !this.#pumping) this.#pump();
+    return seq;
+  }
+
+  #enforce(cls: OutboxClass): void {
+    const limit = this.#limits[cls];
+    for (;;) {
+      const usage = this.#store.usage(cls);
+      if (usage.messages <= limit.messages && usage.bytes <= limit.bytes) return;
+      const victim = this.#store.evict(cls, this.#latest);
+      if (!victim) return;
+      this.#dropped.full++;
+      this.#onDrop?.(victim, "full");
+    }
+  }
+
+  #scheduleCommit(): void {
+    if (!this.#store.durable || this.#commitTimer !== undefined || this.#closed) return;
+    this.#commitTimer = setTimeout(() => {
+      this.#commitTimer = undefined;
+      this.flush().catch((error) => this.#onError?.(error));
+    }, this.#commitInterval);
+  }
+
+  /**
+   * Makes every message added so far durable (a no-op for the memory store).
+   *
+   * @returns A promise that resolves once committed.
+   */
+  async flush(): Promise<void> {
+    if (this.#commitTimer !== undefined) {
+      clearTimeout(this.#commitTimer);
+      this.#commitTimer = undefined;
+    }
+    while (this.#commitRunning) await this.#commitRunning;
+    this.#commitRunning = this.#store.commit();
+    try {
+      await this.#commitRunning;
+    } finally {
+      this.#commitRunning = undefined;
+    }
+  }
+
+  /**
+   * Resolves when nothing is pending any more: every message added so far was acknowledged
+   * (or dropped).
+   *
+   * @param signal Rejects with its reason when aborted.
+   * @returns A promise.
+   */
+  settled(signal?: AbortSignal): Promise<void> {
+    if (this.#isEmpty()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        signal?.removeEventListener("abort", abort);
+        resolve();
+      };
+      const abort = () => {
+        this.#settledWaiters = this.#settledWaiters.filter((w) => w !== done);
+        reject(signal!.reason);
+      };
+      if (signal?.aborted) return abort();
+      signal?.addEventListener("abort", abort, { once: true });
+      this.#settledWaiters.push(done);
+    });
+  }
+
+  #isEmpty(): boolean {
+    return this.#store.usage("updates").messages === 0 && this.#store.usage("logs").messages === 0;
+  }
+
+  #checkSettled(): void {
+    if (this.#settledWaiters.length === 0 || !this.#isEmpty()) return;
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Starts publishing over a link; everything stored so far is the backlog.
+   *
+   * @param link The connection side.
+   */
+  attach(link: OutboxLink): void {
+    this.#link = link;
+    this.#generation++;
+    this.#cursor = 0;
+    this.#inFlight = 0;
+    this.#batchesInFlight = 0;
+    this.#backlogEnd = this.#store.lastSeq();
+    this.#pump();
+  }
+
+  /** Stops publishing; whatever was not acknowledged is sent again on the next link. */
+  detach(): void {
+    this.#link = undefined;
+    this.#generation++;
+    this.#inFlight = 0;
+    this.#batchesInFlight = 0;
+    this.#cursor = 0;
+    if (!this.#keepOffline) {
+      for (;;) {
+        const entries = this.#store.read(0, PAGE);
+        if (entries.length === 0) break;
+        this.#store.delete(entries.map((e) => e.seq));
+        for (const entry of entries) {
+          this.#dropped.offline++;
+          this.#onDrop?.(entry, "offline");
+        }
+      }
+      this.#checkSettled();
+    }
+  }
+
+  #pump(): void {
+    const link = this.#link;
+    if (!link || this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (link === this.#link && this.#inFlight < link.maxInFlight) {
+        const entries = this.#store.read(this.#cursor, Math.min(PAGE, link.batchMessages));
+        if (entries.length === 0) break;
+        let i = 0;
+        while (i < entries.length && this.#inFlight < link.maxInFlight) {
+          const first = entries[i];
+          const inBacklog = first.seq <= this.#backlogEnd;
+          if (
+            inBacklog && link.replay === "delayed" && delayable(first) &&
+            detectFormat(first.payload) === link.format
+          ) {
+            if (this.#batchesInFlight >= link.batchesInFlight) break;
+            const batch = [first];
+            let bytes = first.payload.length;
+            i++;
+            while (i < entries.length && batch.length < link.batchMessages) {
+              const next = entries[i];
+              if (
+                next.seq > this.#backlogEnd || !delayable(next) ||
+                detectFormat(next.payload) !== link.format ||
+                bytes + next.payload.length > link.batchBytes
+              ) break;
+              batch.push(next);
+              bytes += next.payload.length;
+              i++;
+            }
+            this.#sendBatch(link, batch);
+          } else {
+            this.#sendOne(link, first);
+            i++;
+          }
+          this.#cursor = entries[i - 1].seq;
+        }
+        if (i < entries.length) break; // window or batch limit reached; an ack resumes
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #sendOne(link: OutboxLink, entry: OutboxEntry): void {
+    const generation = this.#generation;
+    this.#inFlight++;
+    link.publish(entry.topic, entry.payload, entry.retain).then(
+      () => this.#acked(generation, [entry.seq], false),
+      () => {},
+    );
+  }
+
+  #sendBatch(link: OutboxLink, batch: OutboxEntry[]): void {
+    const generation = this.#generation;
+    this.#inFlight++;
+    this.#batchesInFlight++;
+    const payload = encodeDelayed(link.format, link.now(), batch);
+    link.publish(link.delayedTopic, payload, false).then(
+      () => this.#acked(generation, batch.map((e) => e.seq), true),
+      () => {},
+    );
+  }
+
+  #acked(generation: number, seqs: number[], batch: boolean): void {
+    // An acknowledged message was delivered whatever link it went out on.
+    this.#store.delete(seqs);
+    this.#delivered += seqs.length;
+    if (batch) this.#batches++;
+    this.#scheduleCommit();
+    if (generation === this.#generation) {
+      this.#inFlight--;
+      if (batch) this.#batchesInFlight--;
+      this.#pump();
+    }
+    this.#checkSettled();
+  }
+
+  /**
+   * Returns the counters.
+   *
+   * @returns Pending, dropped, delivered and in-flight counts.
+   */
+  stats(): OutboxStats {
+    return {
+      pending: { updates: this.#store.usage("updates"), logs: this.#store.usage("logs") },
+      dropped: { ...this.#dropped },
+      delivered: this.#delivered,
+      inFlight: this.#inFlight,
+      batches: this.#batches,
+    };
+  }
+
+  /** Commits and closes the store; pending messages stay in a durable store for the next run. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.detach();
+    await this.flush();
+    this.#closed = true;
+    await this.#store.close();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The storage contract behind the outbox. A store keeps messages in the order they were added
+ * (a strictly increasing `seq` that survives restarts), counts them per class, and makes what
+ * was added or deleted durable on `commit()`. Every implementation runs the same contract suite
+ * (`tests/outbox_store_contract.ts`).
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+/** The kinds of message that go through the outbox. */
+export type OutboxKind = "update" | "didSet" | "transaction" | "logs";
+
+/** The two classes that have their own limits: values (`update`, `didSet`, `transaction`) and logs. */
+export type OutboxClass = "updates" | "logs";
+
+/**
+ * Tells the class of a kind.
+ *
+ * @param kind The kind.
+ * @returns `logs` for logs, `updates` for the rest.
+ */
+export function classOf(kind: OutboxKind): OutboxClass {
+  return kind === "logs" ? "logs" : "updates";
+}
+
+/** A message waiting to be delivered. */
+export interface OutboxMessage {
+  /** Its kind. */
+  kind: OutboxKind;
+  /** The full topic. */
+  topic: string;
+  /** The encoded payload. */
+  payload: Uint8Array;
+  /** Whether it is published retained. */
+  retain: boolean;
+  /** The attribute path for values, so that a drop policy can keep the latest per attribute. */
+  key?: string;
+}
+
+/** A stored message with its sequence number. */
+export interface OutboxEntry extends OutboxMessage {
+  /** Its position; strictly increasing, never reused. */
+  seq: number;
+}
+
+/** How much a class holds. */
+export interface OutboxUsage {
+  /** Messages. */
+  messages: number;
+  /** Payload bytes. */
+  bytes: number;
+}
+
+/** The storage behind an outbox. */
+export interface OutboxStore {
+  /** Whether committed entries survive a crash of the process. */
+  readonly durable: boolean;
+  /** Where the store lives, for messages (a file path, or `memory`). */
+  readonly location: string;
+  /**
+   * Adds a message at the end.
+   *
+   * @param message The message.
+   * @returns Its sequence number.
+   */
+  append(message: OutboxMessage): number;
+  /**
+   * Tells the highest sequence number ever given out (0 for a new store).
+   *
+   * @returns The sequence number.
+   */
+  lastSeq(): number;
+  /**
+   * Reads messages in order.
+   *
+   * @param afterSeq Only messages with a greater sequence number.
+   * @param limit At most this many.
+   * @returns The messages, ascending.
+   */
+  read(afterSeq: number, limit: number): OutboxEntry[];
+  /**
+   * Deletes messages; unknown sequence numbers are ignored.
+   *
+   * @param seqs The sequence numbers.
+   */
+  delete(seqs: readonly number[]): void;
+  /**
+   * Removes one message of a class to make room: the oldest, or with `latestPerKey` the oldest
+   * one whose attribute has a newer message stored (falling back to the oldest).
+   *
+   * @param cls The class.
+   * @param latestPerKey Whether to prefer superseded values.
+   * @returns The removed message, or `undefined` when the class is empty.
+   */
+  evict(cls: OutboxClass, latestPerKey: boolean): OutboxEntry | undefined;
+  /**
+   * Tells how much a class holds.
+   *
+   * @param cls The class.
+   * @returns Messages and bytes.
+   */
+  usage(cls: OutboxClass): OutboxUsage;
+  /**
+   * Reads a small persisted setting (such as the remote log level).
+   *
+   * @param key The setting's name.
+   * @returns Its value, or `undefined`.
+   */
+  getState(key: string): string | undefined;
+  /**
+   * Writes a small persisted setting; durable at the next commit.
+   *
+   * @param key The setting's name.
+   * @param value Its value.
+   */
+  setState(key: string, value: string): void;
+  /** Makes everything appended or deleted so far durable. */
+  commit(): Promise<void>;
+  /** Commits and releases the store. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,148 @@
+/**
+ * The contract every outbox store must meet; `outbox_store_test.ts` runs it against each store.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { OutboxMessage, OutboxStore } from "../lib/outbox/store.ts";
+
+/** Opens a fresh store, and optionally the same store again after closing it. */
+export interface StoreFactory {
+  /** The store's name in test titles. */
+  name: string;
+  /** Opens an empty store. */
+  open(): Promise<
+    { store: OutboxStore; reopen?: () => Promise<OutboxStore>; cleanup(): Promise<void> }
+  >;
+}
+
+function message(i: number, overrides: Partial<OutboxMessage> = {}): OutboxMessage {
+  return {
+    kind: "update",
+    topic: `@update/u/n/o/a${i % 3}`,
+    payload: new Uint8Array([i & 0xff, (i >> 8) & 0xff, 7]),
+    retain: i % 2 === 0,
+    key: `n/o/a${i % 3}`,
+    ...overrides,
+  };
+}
+
+/**
+ * Registers the contract tests for one store.
+ *
+ * @param factory How to open the store.
+ */
+export function storeContract(factory: StoreFactory): void {
+  const test = (
+    name: string,
+    fn: (store: OutboxStore, reopen?: () => Promise<OutboxStore>) => Promise<void>,
+  ) =>
+    Deno.test(`${factory.name}: ${name}`, async () => {
+      const { store, reopen, cleanup } = await factory.open();
+      try {
+        await fn(store, reopen);
+      } finally {
+        await store.close();
+        await cleanup();
+      }
+    });
+
+  test("append() gives strictly increasing sequence numbers and read() keeps order", async (store) => {
+    const seqs = Array.from({ length: 50 }, (_, i) => store.append(message(i)));
+    for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1]);
+    assert.equal(store.lastSeq(), seqs.at(-1));
+    const all = store.read(0, 1000);
+    assert.deepEqual(all.map((e) => e.seq), seqs);
+    assert.deepEqual(all[3].payload, message(3).payload);
+    assert.equal(all[3].retain, false);
+    assert.equal(all[4].retain, true);
+    assert.equal(all[3].key, "n/o/a0");
+    assert.equal(all[3].topic, "@update/u/n/o/a0");
+    assert.deepEqual(store.read(seqs[9], 5).map((e) => e.seq), seqs.slice(10, 15));
+    assert.deepEqual(store.read(seqs.at(-1)!, 5), []);
+    await store.commit();
+  });
+
+  test("two messages of one attribute in the same millisecond are two entries", async (store) => {
+    const a = store.append(message(0));
+    const b = store.append(message(0));
+    assert.notEqual(a, b);
+    assert.equal(store.read(0, 10).length, 2);
+    await store.commit();
+  });
+
+  test("delete() removes by sequence number, ignores unknown ones, and updates usage", async (store) => {
+    const seqs = Array.from({ length: 10 }, (_, i) => store.append(message(i)));
+    store.append(message(99, { kind: "logs", topic: "@logs/u", key: undefined }));
+    assert.deepEqual(store.usage("updates"), { messages: 10, bytes: 30 });
+    assert.deepEqual(store.usage("logs"), { messages: 1, bytes: 3 });
+    store.delete([seqs[0], seqs[5], seqs[5], 123456789]);
+    assert.deepEqual(store.usage("updates"), { messages: 8, bytes: 24 });
+    assert.deepEqual(store.read(0, 100).map((e) => e.seq).slice(0, 5), [
+      seqs[1],
+      seqs[2],
+      seqs[3],
+      seqs[4],
+      seqs[6],
+    ]);
+    await store.commit();
+  });
+
+  test("sequence numbers are never reused, even after the store empties", async (store) => {
+    const first = store.append(message(1));
+    store.delete([first]);
+    const second = store.append(message(2));
+    assert.ok(second > first);
+    await store.commit();
+  });
+
+  test("evict() takes the oldest of a class, or the oldest superseded value", async (store) => {
+    const s0 = store.append(message(0, { key: "a" }));
+    const log = store.append(message(1, { kind: "logs", topic: "@logs/u", key: undefined }));
+    const s1 = store.append(message(2, { key: "b" }));
+    const s2 = store.append(message(3, { key: "a" }));
+    assert.equal(store.evict("logs", false)?.seq, log);
+    assert.equal(store.evict("logs", false), undefined);
+    // "a" at s0 is superseded by s2, but plain eviction takes the oldest anyway.
+    assert.equal(store.evict("updates", false)?.seq, s0);
+    // Now "b" (s1) and "a" (s2) are each the latest of their attribute: fall back to the oldest.
+    const s3 = store.append(message(4, { key: "b" }));
+    assert.equal(store.evict("updates", true)?.seq, s1);
+    assert.deepEqual(store.read(0, 10).map((e) => e.seq), [s2, s3]);
+    await store.commit();
+  });
+
+  test("getState() and setState() keep small settings", async (store) => {
+    assert.equal(store.getState("logsLevel"), undefined);
+    store.setState("logsLevel", "WARN");
+    store.setState("logsLevel", "DEBUG");
+    assert.equal(store.getState("logsLevel"), "DEBUG");
+    await store.commit();
+  });
+
+  test(
+    "what was committed is there after reopening, in order, with usage",
+    async (store, reopen) => {
+      if (!reopen) return; // not a durable store
+      const seqs = Array.from({ length: 20 }, (_, i) => store.append(message(i)));
+      store.delete([seqs[0]]);
+      store.setState("k", "v");
+      await store.commit();
+      store.append(message(100)); // not committed: may be lost
+      await store.close();
+      const again = await reopen();
+      try {
+        const read = again.read(0, 100).map((e) => e.seq);
+        assert.deepEqual(read.slice(0, 19), seqs.slice(1));
+        assert.ok(read.length === 19 || read.length === 20);
+        assert.equal(again.usage("updates").messages, read.length);
+        assert.equal(again.getState("k"), "v");
+        assert.ok(again.lastSeq() >= seqs.at(-1)!);
+        assert.ok(again.append(message(5)) > seqs.at(-1)!);
+      } finally {
+        await again.close();
+      }
+    },
+  );
+}
