@@ -1,0 +1,100 @@
+/**
+ * The Deno platform: properties files from disk, TLS with certificate files that are read again
+ * on every connection attempt, and the SQLite outbox store. `mod.ts` registers it as the default.
+ *
+ * @module
+ */
+
+import { loadSettings } from "../config/discover.ts";
+import type { EndpointSettings } from "../config/settings.ts";
+import { StoreError } from "../errors.ts";
+import { MemoryStore } from "../outbox/memory_store.ts";
+import type { OutboxStore } from "../outbox/store.ts";
+import type { Credentials, CredentialsProvider, Platform } from "../platform.ts";
+import { denoConfigReader, readPem } from "./deno_config.ts";
+import { createMqttTransport } from "./mqtt.ts";
+import { SqliteStore } from "./sqlite_store.ts";
+
+/**
+ * Returns a provider that reads the settings' PEM files on every call, so that certificates
+ * renewed on disk are used at the next reconnect.
+ *
+ * @param settings The settings with `authorityCert`, `clientCert` and `clientKey` paths.
+ * @returns The provider.
+ */
+export function fileCredentials(settings: EndpointSettings): CredentialsProvider {
+  return async () => {
+    const credentials: Credentials = {};
+    if (settings.authorityCert) {
+      credentials.ca = await readPem(settings.authorityCert, "authorityCert");
+    }
+    if (settings.clientCert) credentials.cert = await readPem(settings.clientCert, "clientCert");
+    if (settings.clientKey) credentials.key = await readPem(settings.clientKey, "clientKey");
+    return credentials;
+  };
+}
+
+function home(): string | undefined {
+  try {
+    return Deno.env.get("HOME") ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Tells where the durable outbox of an endpoint lives: `persistenceLocation` if set, else
+ * `$XDG_STATE_HOME/cloud.io` or `~/.local/state/cloud.io`.
+ *
+ * @param settings The settings.
+ * @returns The directory.
+ * @throws {StoreError} When no directory can be derived.
+ */
+export function storeDirectory(settings: EndpointSettings): string {
+  if (settings.persistenceLocation) return settings.persistenceLocation;
+  let state: string | undefined;
+  try {
+    state = Deno.env.get("XDG_STATE_HOME") ?? undefined;
+  } catch {
+    state = undefined;
+  }
+  if (state) return `${state}/cloud.io`;
+  const dir = home();
+  if (!dir) {
+    throw new StoreError("Cannot place the outbox store: set persistenceLocation (no HOME)");
+  }
+  return `${dir}/.local/state/cloud.io`;
+}
+
+/** The Deno platform. */
+export const denoPlatform: Platform = {
+  loadSettings(name, locations) {
+    return loadSettings(name, {
+      locations: locations ? [...locations] : undefined,
+      reader: denoConfigReader,
+    });
+  },
+  createTransport(settings, credentials) {
+    return createMqttTransport({
+      broker: settings.broker,
+      credentials: credentials ?? fileCredentials(settings),
+      verifyHostname: settings.verifyHostname,
+    });
+  },
+  async openStore(settings): Promise<OutboxStore> {
+    if (settings.persistence !== "file") return new MemoryStore();
+    const dir = storeDirectory(settings);
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+    } catch (cause) {
+      throw new StoreError(
+        `Cannot create the outbox directory ${dir}: ${(cause as Error).message}`,
+        {
+          path: dir,
+          cause,
+        },
+      );
+    }
+    return SqliteStore.open(`${dir}/${settings.uuid}.outbox.sqlite`);
+  },
+};

@@ -1,0 +1,278 @@
+/**
+ * The transport on top of MQTT.js: MQTT 3.1.1 over TCP, TLS (with client certificates),
+ * WebSocket or secure WebSocket. This is the only file that imports `npm:mqtt`. MQTT.js's own
+ * reconnect and offline queue are off: the endpoint's session and outbox own those.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import net from "node:net";
+import tls from "node:tls";
+import mqtt from "npm:mqtt@5.16.0";
+import type { BrokerAddress } from "../config/settings.ts";
+import { CloudioError, ConnectionError } from "../errors.ts";
+import type { CredentialsProvider } from "../platform.ts";
+import type { Connection, ConnectParams, Transport } from "../session/transport.ts";
+
+/** Options of {@linkcode createMqttTransport}. */
+export interface MqttTransportOptions {
+  /** Where the broker is. */
+  broker: BrokerAddress;
+  /** TLS material, asked on every attempt (so renewed certificates are used on reconnect). */
+  credentials?: CredentialsProvider;
+  /**
+   * Whether the broker's certificate must name its host.
+   *
+   * @default {true}
+   */
+  verifyHostname?: boolean;
+}
+
+type Client = InstanceType<typeof mqtt.MqttClient>;
+
+const TLS_HINT = "check ssl.authorityCert, ssl.clientCert, ssl.clientKey and ssl.verifyHostname";
+
+function describeFailure(
+  error: unknown,
+  url: string,
+  during: "connect" | "handshake",
+): ConnectionError {
+  const e = error as { code?: string | number; message?: string };
+  const message = e?.message ?? String(error);
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  let text: string;
+  if (code === "ECONNREFUSED") text = `Connection to ${url} refused: is the broker running there?`;
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    text = `Cannot resolve the broker's host in ${url}`;
+  } else if (typeof e?.code === "number") {
+    text = `The broker at ${url} refused the endpoint: ${message}` +
+      (e.code === 5 || e.code === 4
+        ? " (is the certificate's CN the endpoint UUID, and the endpoint known to the cloud?)"
+        : "");
+  } else if (/certificate|CERT|SSL|TLS|self.signed|altname|handshake/i.test(`${code} ${message}`)) {
+    text = `TLS handshake with ${url} failed: ${message} (${TLS_HINT})`;
+  } else if (during === "handshake" && (code === "ECONNRESET" || /hang up|closed/i.test(message))) {
+    text =
+      `The broker at ${url} closed the connection before accepting it: ${message} (client certificate refused? ${TLS_HINT})`;
+  } else text = `Cannot connect to ${url}: ${message}`;
+  return new ConnectionError(text, { url, cause: error });
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Creates a transport that reaches the broker with MQTT.js.
+ *
+ * @param options The broker address, credentials and host name verification.
+ * @returns The transport.
+ *
+ * @example
+ * ```ts ignore
+ * import { createMqttTransport } from "./mqtt.ts";
+ *
+ * const transport = createMqttTransport({
+ *   broker: { url: "mqtt://127.0.0.1:1883", protocol: "mqtt", host: "127.0.0.1", port: 1883 },
+ * });
+ * ```
+ */
+export function createMqttTransport(options: MqttTransportOptions): Transport {
+  const { broker, credentials, verifyHostname = true } = options;
+  return {
+    url: broker.url,
+    async connect(params: ConnectParams, onMessage): Promise<Connection> {
+      const secure = broker.protocol === "mqtts" || broker.protocol === "wss";
+      const material = secure && credentials ? await credentials() : {};
+      if (params.signal?.aborted) {
+        throw new ConnectionError("Connection attempt aborted", { url: broker.url });
+      }
+      const base = {
+        clientId: params.clientId,
+        protocolVersion: 4 as const,
+        clean: params.cleanSession,
+        keepalive: Math.max(1, Math.round(params.keepAlive / 1000)),
+        connectTimeout: params.connectTimeout,
+        reconnectPeriod: 0,
+        resubscribe: false,
+        queueQoSZero: false,
+        will: {
+          topic: params.will.topic,
+          payload: toBuffer(params.will.payload),
+          qos: params.will.qos,
+          retain: params.will.retain,
+        },
+      };
+      const tlsOptions = {
+        ca: material.ca,
+        cert: material.cert,
+        key: material.key,
+        rejectUnauthorized: true,
+        ...(verifyHostname ? {} : { checkServerIdentity: () => undefined }),
+      };
+      let client: Client;
+      if (broker.protocol === "mqtt" || broker.protocol === "mqtts") {
+        const build = () => {
+          const socket = broker.protocol === "mqtts"
+            ? tls.connect({
+              host: broker.host,
+              port: broker.port,
+              servername: net.isIP(broker.host) ? undefined : broker.host,
+              ...tlsOptions,
+            })
+            : net.connect({ host: broker.host, port: broker.port });
+          socket.setNoDelay(true);
+          return socket;
+        };
+        // deno-lint-ignore no-explicit-any
+        client = new mqtt.MqttClient(build as any, base);
+      } else {
+        client = mqtt.connect(broker.url, {
+          ...base,
+          ...(broker.protocol === "wss" ? tlsOptions : {}),
+        });
+      }
+      return await open(client, broker.url, params, onMessage);
+    },
+  };
+}
+
+function open(
+  client: Client,
+  url: string,
+  params: ConnectParams,
+  onMessage: (topic: string, payload: Uint8Array) => void,
+): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    let connected = false;
+    let lastError: unknown;
+    let closed = false;
+    let settleClosed!: (error: Error | undefined) => void;
+    const closedPromise = new Promise<Error | undefined>((r) => settleClosed = r);
+    const pending = new Set<(error: Error) => void>();
+    let cleanClose = false;
+
+    const timer = setTimeout(() => {
+      if (!connected) fail(new Error(`no CONNACK within ${params.connectTimeout} ms`));
+    }, params.connectTimeout + 250);
+    const abort = () => fail(new Error("aborted"));
+    params.signal?.addEventListener("abort", abort, { once: true });
+
+    function fail(error: unknown) {
+      if (connected) return;
+      clearTimeout(timer);
+      params.signal?.removeEventListener("abort", abort);
+      closed = true;
+      client.end(true);
+      reject(error instanceof CloudioError ? error : describeFailure(error, url, "handshake"));
+    }
+
+    client.on("message", (topic: string, payload: Buffer) => {
+      onMessage(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+    });
+    client.on("error", (error: unknown) => {
+      lastError = error;
+      if (!connected) fail(error);
+    });
+    client.on("close", () => {
+      if (!connected) return fail(lastError ?? new Error("the connection closed"));
+      if (closed && cleanClose) return;
+      const reason = cleanClose ? undefined : new ConnectionError(
+        `Lost the connection to ${url}${
+          lastError ? `: ${(lastError as Error).message ?? lastError}` : ""
+        }`,
+        { url, cause: lastError },
+      );
+      finish(reason);
+    });
+
+    function finish(reason: Error | undefined) {
+      if (closed && pending.size === 0) {
+        settleClosed(reason);
+        return;
+      }
+      closed = true;
+      const error = reason ?? new ConnectionError(`The connection to ${url} was closed`, { url });
+      for (const rejectPublish of pending) rejectPublish(error);
+      pending.clear();
+      client.removeAllListeners("message");
+      client.end(true);
+      settleClosed(reason);
+    }
+
+    client.once("connect", () => {
+      connected = true;
+      clearTimeout(timer);
+      params.signal?.removeEventListener("abort", abort);
+      resolve({
+        closed: closedPromise,
+        publish(topic, payload, { qos, retain }) {
+          if (closed) {
+            return Promise.reject(
+              new ConnectionError(`Cannot publish on ${topic}: not connected`, { url }),
+            );
+          }
+          return new Promise<void>((done, failed) => {
+            pending.add(failed);
+            client.publish(topic, toBuffer(payload), { qos, retain }, (error?: Error) => {
+              if (!pending.delete(failed)) return;
+              if (error) {
+                failed(
+                  new ConnectionError(`Cannot publish on ${topic}: ${error.message}`, {
+                    url,
+                    cause: error,
+                  }),
+                );
+              } else done();
+            });
+          });
+        },
+        subscribe(filters) {
+          if (closed) {
+            return Promise.reject(new ConnectionError("Cannot subscribe: not connected", { url }));
+          }
+          return new Promise((done, failed) => {
+            pending.add(failed);
+            const map = Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }]));
+            client.subscribe(
+              map,
+              (error: Error | null, granted?: { topic: string; qos: number }[]) => {
+                if (!pending.delete(failed)) return;
+                if (error) {
+                  failed(
+                    new ConnectionError(`Cannot subscribe: ${error.message}`, {
+                      url,
+                      cause: error,
+                    }),
+                  );
+                } else done(filters.map((f) => granted?.find((g) => g.topic === f)?.qos ?? 0x80));
+              },
+            );
+          });
+        },
+        close() {
+          if (closed) return closedPromise.then(() => {});
+          cleanClose = true;
+          closed = true;
+          return new Promise<void>((done) => {
+            const force = setTimeout(() => client.end(true), 2000);
+            client.end(false, {}, () => {
+              clearTimeout(force);
+              for (const rejectPublish of pending) {
+                rejectPublish(new ConnectionError(`The connection to ${url} was closed`, { url }));
+              }
+              pending.clear();
+              settleClosed(undefined);
+              done();
+            });
+          });
+        },
+        destroy() {
+          if (closed) return;
+          finish(new ConnectionError(`The connection to ${url} was dropped`, { url }));
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,954 @@
+/**
+ * The endpoint: the model's root and the live cloud.iO v0.2 session.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import { PushQueue } from "./_queue.ts";
+import {
+  coerceValue,
+  decodePayload,
+  DEFAULT_MAX_PAYLOAD,
+  parseSetCommand,
+} from "./codec/decode.ts";
+import { encodeAttribute, encodeEndpoint, encodeNode, encodeTransaction } from "./codec/encode.ts";
+import { type EndpointSettings, settingsFromProperties } from "./config/settings.ts";
+import {
+  ClosedError,
+  CloudioError,
+  ConfigError,
+  ConnectionError,
+  ProtocolError,
+  StoreError,
+} from "./errors.ts";
+import { type Attribute, vetAttribute, writeAttribute } from "./model/attribute.ts";
+import type { ModelHost } from "./model/host.ts";
+import { assertFreeName } from "./model/object.ts";
+import { detachNode, Node, type NodeOptions } from "./model/node.ts";
+import type {
+  AttributeModel,
+  AttributeType,
+  AttributeValue,
+  EndpointModel,
+  MessageFormat,
+} from "./model/types.ts";
+import { MemoryStore } from "./outbox/memory_store.ts";
+import { type DropPolicy, Outbox, type OutboxStats, type ReplayMode } from "./outbox/outbox.ts";
+import type { OutboxStore } from "./outbox/store.ts";
+import {
+  type Credentials,
+  type CredentialsProvider,
+  defaultPlatform,
+  type Platform,
+} from "./platform.ts";
+import { backoffDelay, type BackoffOptions } from "./session/backoff.ts";
+import type { EndpointState, EndpointStatus } from "./session/status.ts";
+import type { Connection, Transport } from "./session/transport.ts";
+
+/** Options of {@linkcode Endpoint}. Durations are in milliseconds. */
+export interface EndpointOptions {
+  /** Directories searched for `<name>.properties` before `~/.config/cloud.io/` and `/etc/cloud.io/`. */
+  locations?: readonly string[];
+  /**
+   * The configuration as an object instead of a properties file: the same keys without the
+   * `ch.hevs.cloudio.endpoint.` prefix, e.g. `{ hostUri: "mqtts://broker:8883", "ssl.clientCert": "…" }`.
+   */
+  config?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * TLS material as PEM text, or a function asked on every connection attempt; overrides the
+   * certificate files of the configuration.
+   */
+  credentials?: Credentials | CredentialsProvider;
+  /** The model as plain data, for example from a connector. */
+  model?: EndpointModel;
+  /** The runtime; defaults to the one `mod.ts` registers (Deno). */
+  platform?: Platform;
+  /** A transport to use instead of the platform's. */
+  transport?: Transport;
+  /** An outbox store to use instead of the one the `persistence` property selects. */
+  store?: OutboxStore;
+  /**
+   * How the backlog is sent after a reconnect: as `@delayed` batches, or re-published one by one.
+   *
+   * @default {"delayed"}
+   */
+  replay?: ReplayMode;
+  /**
+   * What the outbox drops when it is full.
+   *
+   * @default {"oldest"}
+   */
+  dropPolicy?: DropPolicy;
+  /** The outbox's limits per class; defaults depend on the store (see the README). */
+  limits?: {
+    updates?: { messages?: number; bytes?: number };
+    logs?: { messages?: number; bytes?: number };
+  };
+  /** The reconnect policy; `maxDelay` defaults to the `connectRetryInterval` property. */
+  reconnect?: BackoffOptions;
+  /**
+   * Whether `connect()` keeps trying until the first connection succeeds, instead of rejecting
+   * when the first attempt fails.
+   *
+   * @default {false}
+   */
+  waitOnFirstConnect?: boolean;
+  /**
+   * The largest inbound payload accepted, in bytes.
+   *
+   * @default {65536}
+   */
+  maxPayload?: number;
+  /**
+   * Told of everything refused or failed that does not stop the endpoint (also in `status()`).
+   *
+   * @default {(error) => console.warn(`cloudio: ${error.message}`)}
+   */
+  onError?: (error: CloudioError) => void;
+  /**
+   * The clock, in milliseconds since the epoch.
+   *
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+/** Options of {@linkcode Endpoint.prototype.connect}. */
+export interface ConnectOptions {
+  /** Aborts waiting (the endpoint keeps trying in the background until closed). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@linkcode Endpoint.prototype.close}. */
+export interface CloseOptions {
+  /**
+   * How long to wait for the outbox to be delivered before going offline, in ms; what is not
+   * delivered stays in a durable store for the next run.
+   *
+   * @default {5000}
+   */
+  timeout?: number;
+}
+
+/** An open transaction; see {@linkcode Endpoint.prototype.beginTransaction}. */
+export interface Transaction extends Disposable {
+  /** Sends every attribute changed since the transaction began as one `@transaction`. */
+  commit(): void;
+  /** Restores every attribute changed since the transaction began and sends nothing. */
+  rollback(): void;
+}
+
+/** An attribute's value and timestamp at one moment. */
+type Snapshot = { value?: AttributeValue; timestamp?: number };
+
+const SUBSCRIPTIONS = (uuid: string) => [`@set/${uuid}/#`];
+const DEFAULT_LIMITS = {
+  memory: {
+    updates: { messages: 100_000, bytes: 32 << 20 },
+    logs: { messages: 10_000, bytes: 4 << 20 },
+  },
+  durable: {
+    updates: { messages: 1_000_000, bytes: 256 << 20 },
+    logs: { messages: 10_000, bytes: 4 << 20 },
+  },
+};
+
+function defaultOnError(error: CloudioError): void {
+  console.warn(`cloudio: ${error.message}`);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    promise,
+    new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A cloud.iO endpoint: declare its nodes, objects and attributes, connect, and from then on every
+ * value the device sets reaches the cloud, and every value the cloud sets reaches the device.
+ *
+ * The endpoint is found by name: `connect()` reads `<name>.properties` (protocol §8) unless the
+ * configuration is given as an object. Values set while offline wait in the outbox and are sent
+ * after the next `@online`; `close()` delivers what it can, publishes `@offline` and disconnects.
+ *
+ * @example A device in a dozen lines
+ * ```ts ignore
+ * import { Endpoint } from "@cloudio/endpoint";
+ *
+ * await using endpoint = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55");
+ * const node = endpoint.addNode("VacuumCleaner", { implements: ["NodeInterface"] });
+ * const throughput = node.addObject("Status")
+ *   .addAttribute("throughput", { type: "Number", constraint: "Measure" });
+ * const power = node.addObject("Parameters")
+ *   .addAttribute("set_power_on", { type: "Boolean", constraint: "Parameter", value: false });
+ * await endpoint.connect();
+ * throughput.value = 3.5; // → @update
+ * for await (const change of power.changes()) console.log("power", change.value); // @set → @didSet
+ * ```
+ */
+export class Endpoint implements AsyncDisposable {
+  /** The name the endpoint was created with: its UUID or the name of its properties file. */
+  readonly name: string;
+  #options: EndpointOptions;
+  #nodes = new Map<string, Node>();
+  #host: ModelHost;
+  #now: () => number;
+  #onError: (error: CloudioError) => void;
+  #state: EndpointState = "idle";
+  #settings?: EndpointSettings;
+  #format: MessageFormat = "CBOR";
+  #outbox?: Outbox;
+  #transport?: Transport;
+  #connection?: Connection;
+  #online = false;
+  #connecting?: Promise<void>;
+  #loop?: Promise<void>;
+  #stop = new AbortController();
+  #closing?: Promise<void>;
+  #closed = false;
+  #closedResolve!: (error: Error | undefined) => void;
+  #closedPromise = new Promise<Error | undefined>((resolve) => this.#closedResolve = resolve);
+  #statusQueues = new Set<PushQueue<EndpointStatus>>();
+  #pendingAnnounce = new Set<Node>();
+  #announceScheduled = false;
+  #transaction?: Map<Attribute, Snapshot>;
+
+  /**
+   * Creates an endpoint. Nothing is read or connected until `connect()`.
+   *
+   * @param name The endpoint's UUID, or the name of its properties file (which then gives the
+   * UUID in `ch.hevs.cloudio.endpoint.uuid`).
+   * @param options Configuration, model, runtime and policies.
+   * @throws {TypeError} When the model is invalid.
+   */
+  constructor(name: string, options: EndpointOptions = {}) {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TypeError("Cannot create an endpoint: the name must be a non-empty string");
+    }
+    this.name = name;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#onError = options.onError ?? defaultOnError;
+    this.#host = {
+      live: () => this.#state !== "idle",
+      now: () => this.#now(),
+      changed: (attribute, previous) => this.#changed(attribute, previous),
+      restructured: (node) => this.#restructured(node),
+      assertOpen: () => this.#assertOpen(),
+    };
+    for (const [nodeName, node] of Object.entries(options.model?.nodes ?? {})) {
+      this.addNode(nodeName, node);
+    }
+  }
+
+  /**
+   * Creates an endpoint and connects it.
+   *
+   * @param name The UUID or the name of the properties file.
+   * @param options As for the constructor and `connect()`.
+   * @returns The endpoint, online.
+   * @throws {ConfigError} When the configuration is missing or wrong.
+   * @throws {ConnectionError} When the first attempt fails (unless `waitOnFirstConnect`).
+   */
+  static async connect(
+    name: string,
+    options: EndpointOptions & ConnectOptions = {},
+  ): Promise<Endpoint> {
+    const endpoint = new Endpoint(name, options);
+    try {
+      await endpoint.connect({ signal: options.signal });
+    } catch (error) {
+      await endpoint.close({ timeout: 0 });
+      throw error;
+    }
+    return endpoint;
+  }
+
+  /** The endpoint's UUID: known once `connect()` has read the configuration. */
+  get uuid(): string | undefined {
+    return this.#settings?.uuid;
+  }
+
+  /** Where the endpoint is in its life. */
+  get state(): EndpointState {
+    return this.#state;
+  }
+
+  /** The settings in use, once `connect()` has read them. */
+  get settings(): EndpointSettings | undefined {
+    return this.#settings;
+  }
+
+  /** Nodes by name. */
+  get nodes(): ReadonlyMap<string, Node> {
+    return this.#nodes;
+  }
+
+  /**
+   * Adds a node. Once the endpoint has started, the node is announced with `@nodeAdded` as soon
+   * as the code that builds it has run (or with the next `@online` when offline).
+   *
+   * @param name Its name (protocol §2; not `nodes`).
+   * @param options Its interfaces and, optionally, its objects as plain data.
+   * @returns The node.
+   * @throws {TypeError} When the name is invalid or taken, or the content is invalid.
+   *
+   * @example
+   * ```ts
+   * import { Endpoint } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const endpoint = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55");
+   * const node = endpoint.addNode("Lamp", {
+   *   implements: ["Switchable"],
+   *   objects: {
+   *     Parameters: { attributes: { on: { type: "Boolean", constraint: "Parameter", value: false } } },
+   *   },
+   * });
+   * assert.equal(endpoint.attribute("Lamp/Parameters/on", "Boolean")?.value, false);
+   * assert.equal(node.object("Parameters")?.attribute("on")?.constraint, "Parameter");
+   * ```
+   */
+  addNode(name: string, options: NodeOptions = {}): Node {
+    this.#assertOpen();
+    assertFreeName("node", name, this.#nodes, "");
+    const node = new Node(name, options, this.#host);
+    this.#nodes.set(name, node);
+    this.#restructured(node);
+    return node;
+  }
+
+  /**
+   * Removes a node and tells the cloud with `@nodeRemoved` when online.
+   *
+   * @param name The node's name.
+   * @returns Whether there was such a node.
+   */
+  removeNode(name: string): boolean {
+    const node = this.#nodes.get(name);
+    if (!node) return false;
+    this.#nodes.delete(name);
+    this.#pendingAnnounce.delete(node);
+    detachNode(node);
+    if (this.#online && this.#connection) {
+      this.#connection.publish(`@nodeRemoved/${this.uuid}/${name}`, new Uint8Array(), {
+        qos: 1,
+        retain: false,
+      }).catch(() => {});
+    }
+    return true;
+  }
+
+  /**
+   * Returns a node by name.
+   *
+   * @param name The name.
+   * @returns The node, or `undefined`.
+   */
+  node(name: string): Node | undefined {
+    return this.#nodes.get(name);
+  }
+
+  /**
+   * Finds an attribute by its path, and checks its type when one is given.
+   *
+   * @param path `node/object/…/attribute`.
+   * @param type The expected type; the result is then typed accordingly.
+   * @returns The attribute, or `undefined` when there is none at that path.
+   * @throws {TypeError} When the attribute exists with another type.
+   */
+  attribute<T extends AttributeType = AttributeType>(
+    path: string,
+    type?: T,
+  ): Attribute<T> | undefined {
+    const levels = path.split("/");
+    const attribute = this.#resolve(levels);
+    if (attribute && type !== undefined && attribute.type !== type) {
+      throw new TypeError(`Cannot use attribute "${path}" as ${type}: it is ${attribute.type}`);
+    }
+    return attribute as Attribute<T> | undefined;
+  }
+
+  #resolve(levels: readonly string[], from = 0): Attribute | undefined {
+    if (levels.length - from < 3) return undefined;
+    let object = this.#nodes.get(levels[from])?.object(levels[from + 1]);
+    for (let i = from + 2; object && i < levels.length - 1; i++) object = object.object(levels[i]);
+    return object?.attribute(levels[levels.length - 1]);
+  }
+
+  /**
+   * Returns the whole model as plain data, with current values.
+   *
+   * @returns The model.
+   */
+  toModel(): EndpointModel {
+    const nodes: EndpointModel["nodes"] = {};
+    for (const [name, node] of this.#nodes) nodes[name] = node.toModel();
+    return { nodes };
+  }
+
+  /**
+   * Reads the configuration, opens the outbox and connects. Resolves once the endpoint is online:
+   * subscribed to `@set/<uuid>/#` and its `@online` acknowledged. From then on it reconnects by
+   * itself after every loss, with exponential backoff, until `close()`.
+   *
+   * @param options A signal that stops waiting.
+   * @returns A promise that resolves when online.
+   * @throws {ConfigError} When the configuration is missing or wrong.
+   * @throws {ConnectionError} When the first attempt fails (unless `waitOnFirstConnect`).
+   * @throws {ClosedError} When the endpoint is closed.
+   */
+  async connect(options: ConnectOptions = {}): Promise<void> {
+    this.#assertOpen();
+    this.#connecting ??= this.#start();
+    const signal = options.signal;
+    if (!signal) return await this.#connecting;
+    signal.throwIfAborted();
+    let abort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      abort = () => reject(signal.reason);
+      signal.addEventListener("abort", abort, { once: true });
+    });
+    try {
+      await Promise.race([this.#connecting, aborted]);
+    } finally {
+      signal.removeEventListener("abort", abort);
+    }
+  }
+
+  async #start(): Promise<void> {
+    const settings = await this.#loadSettings();
+    this.#settings = settings;
+    this.#format = settings.messageFormat;
+    const platform = this.#options.platform ?? defaultPlatform();
+    const credentials = this.#options.credentials;
+    const provider: CredentialsProvider | undefined = typeof credentials === "function"
+      ? credentials
+      : credentials
+      ? () => Promise.resolve(credentials)
+      : undefined;
+    const transport = this.#options.transport ??
+      this.#requirePlatform(platform).createTransport(settings, provider);
+    this.#transport = transport;
+    const store = this.#options.store ?? await this.#openStore(platform, settings);
+    const defaults = store.durable ? DEFAULT_LIMITS.durable : DEFAULT_LIMITS.memory;
+    const limits = this.#options.limits ?? {};
+    this.#outbox = new Outbox({
+      store,
+      limits: {
+        updates: { ...defaults.updates, ...limits.updates },
+        logs: { ...defaults.logs, ...limits.logs },
+      },
+      dropPolicy: this.#options.dropPolicy,
+      keepOffline: settings.persistence !== "none",
+      onDrop: (entry, reason) => {
+        const total = this.#outbox?.stats().dropped[reason] ?? 0;
+        this.#emit({ type: "dropped", reason, topic: entry.topic, total });
+      },
+      onError: (error) => this.#report(error),
+    });
+    if (this.#closed) throw new ClosedError();
+    this.#state = "connecting";
+    let firstResolve!: () => void, firstReject!: (error: unknown) => void;
+    const first = new Promise<void>((resolve, reject) => {
+      firstResolve = resolve;
+      firstReject = reject;
+    });
+    this.#loop = this.#run(transport, settings, firstResolve, firstReject);
+    await first;
+  }
+
+  // A store that cannot be opened (unwritable directory, corrupt file) must not keep a device
+  // from running: report it and buffer in memory for this run.
+  async #openStore(
+    platform: Platform | undefined,
+    settings: EndpointSettings,
+  ): Promise<OutboxStore> {
+    if (settings.persistence === "none") return new MemoryStore();
+    try {
+      return await this.#requirePlatform(platform).openStore(settings);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      this.#report(
+        new StoreError(`${error.message}; buffering in memory for this run instead`, {
+          path: error.path,
+          cause: error,
+        }),
+      );
+      return new MemoryStore();
+    }
+  }
+
+  #requirePlatform(platform: Platform | undefined): Platform {
+    if (platform) return platform;
+    throw new ConfigError(
+      "No platform to read files or reach the broker: import mod.ts, or pass transport and store",
+    );
+  }
+
+  async #loadSettings(): Promise<EndpointSettings> {
+    const { config } = this.#options;
+    if (config) {
+      const properties = new Map<string, string>();
+      for (const [key, value] of Object.entries(config)) properties.set(key, String(value));
+      return settingsFromProperties(properties, { uuid: this.name, source: "the config option" });
+    }
+    const platform = this.#requirePlatform(this.#options.platform ?? defaultPlatform());
+    return await platform.loadSettings(this.name, this.#options.locations);
+  }
+
+  async #run(
+    transport: Transport,
+    settings: EndpointSettings,
+    firstResolve: () => void,
+    firstReject: (error: unknown) => void,
+  ): Promise<void> {
+    const uuid = settings.uuid;
+    const reconnect = { maxDelay: settings.connectRetryInterval, ...this.#options.reconnect };
+    const resetAfter = reconnect.resetAfter ?? 30_000;
+    let attempt = 0;
+    let first = true;
+    while (!this.#stop.signal.aborted) {
+      this.#state = "connecting";
+      this.#emit({ type: "connecting", url: transport.url, attempt });
+      let connection: Connection | undefined;
+      let lost: Error | undefined;
+      let since = 0;
+      try {
+        connection = await transport.connect({
+          clientId: uuid,
+          will: { topic: `@offline/${uuid}`, payload: new Uint8Array(), qos: 1, retain: false },
+          keepAlive: settings.keepAlive,
+          connectTimeout: settings.connectTimeout,
+          cleanSession: settings.cleanSession,
+          signal: this.#stop.signal,
+        }, (topic, payload) => this.#receive(topic, payload));
+        await this.#birth(connection, settings);
+        this.#connection = connection;
+        this.#online = true;
+        this.#state = "online";
+        since = this.#now();
+        this.#outbox!.attach({
+          publish: (topic, payload, retain) =>
+            connection!.publish(topic, payload, { qos: 1, retain }),
+          format: this.#format,
+          delayedTopic: `@delayed/${uuid}`,
+          replay: this.#options.replay ?? "delayed",
+          maxInFlight: settings.maxInFlight,
+          batchMessages: 1000,
+          batchBytes: 256 * 1024,
+          batchesInFlight: 4,
+          now: this.#now,
+        });
+        this.#emit({ type: "online", url: transport.url });
+        if (first) {
+          first = false;
+          firstResolve();
+        }
+        lost = await connection.closed;
+      } catch (error) {
+        connection?.destroy();
+        if (this.#stop.signal.aborted) break;
+        lost = error instanceof Error ? error : new Error(String(error));
+        if (first && !this.#options.waitOnFirstConnect) {
+          firstReject(lost);
+          this.#state = "offline";
+          this.#emit({ type: "offline", error: lost });
+          return;
+        }
+      } finally {
+        this.#online = false;
+        this.#connection = undefined;
+        this.#outbox!.detach();
+      }
+      if (this.#stop.signal.aborted) break;
+      attempt = since && this.#now() - since >= resetAfter ? 0 : attempt + 1;
+      const retryIn = backoffDelay(attempt - 1 < 0 ? 0 : attempt - 1, reconnect);
+      this.#state = "offline";
+      this.#emit({ type: "offline", error: lost, retryIn });
+      if (lost && !(lost instanceof ConnectionError) && lost instanceof CloudioError) {
+        this.#report(lost);
+      }
+      await sleep(retryIn, this.#stop.signal);
+    }
+  }
+
+  async #birth(connection: Connection, settings: EndpointSettings): Promise<void> {
+    const uuid = settings.uuid;
+    const filters = SUBSCRIPTIONS(uuid);
+    const granted = await connection.subscribe(filters);
+    if (granted[0] === undefined || granted[0] >= 0x80) {
+      throw new ConnectionError(`The broker refused the subscription to ${filters[0]}`, {
+        url: this.#transport?.url,
+      });
+    }
+    // The @online carries every node: nothing is left to announce separately.
+    this.#pendingAnnounce.clear();
+    const payload = encodeEndpoint(this.#format, this.toModel(), settings.supportedFormats);
+    await connection.publish(`@online/${uuid}`, payload, { qos: 1, retain: true });
+  }
+
+  #receive(topic: string, payload: Uint8Array): void {
+    try {
+      const levels = topic.split("/");
+      if (levels[0] === "@set") this.#handleSet(topic, levels, payload);
+      else {
+        throw new ProtocolError(
+          `Cannot handle a message on ${topic}: the endpoint did not subscribe to it`,
+          {
+            code: "invalid-topic",
+            topic,
+          },
+        );
+      }
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  // Protocol §7.3.
+  #handleSet(topic: string, levels: string[], payload: Uint8Array): void {
+    const uuid = this.uuid!;
+    if (levels[1] !== uuid || levels.length < 5 || levels.some((l) => l === "")) {
+      throw new ProtocolError(
+        `Cannot apply the @set on ${topic}: the topic is not @set/${uuid}/<node>/<object…>/<attribute>`,
+        {
+          code: "invalid-topic",
+          topic,
+        },
+      );
+    }
+    const attribute = this.#resolve(levels, 2);
+    if (!attribute) {
+      throw new ProtocolError(`Cannot apply the @set on ${topic}: there is no such attribute`, {
+        code: "unknown-path",
+        topic,
+      });
+    }
+    const { value: body } = decodePayload(payload, {
+      topic,
+      maxBytes: this.#options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    });
+    const command = parseSetCommand(body, topic);
+    if (attribute.constraint !== "Parameter" && attribute.constraint !== "SetPoint") {
+      throw new ProtocolError(
+        `Cannot apply the @set on ${topic}: a ${attribute.constraint} attribute is written by the device only`,
+        { code: "constraint", topic },
+      );
+    }
+    const value = coerceValue(attribute.type, command.value, topic);
+    const timestamp = command.timestamp ?? this.#now();
+    if (attribute.timestamp !== undefined && attribute.timestamp >= timestamp) {
+      this.#didSet(attribute);
+      throw new ProtocolError(
+        `Cannot apply the @set on ${topic}: its timestamp ${timestamp} is not newer than the attribute's ${attribute.timestamp}`,
+        { code: "stale", topic },
+      );
+    }
+    let accepted: boolean | void;
+    try {
+      accepted = vetAttribute(attribute, value);
+    } catch (cause) {
+      this.#didSet(attribute);
+      throw new ProtocolError(
+        `Cannot apply the @set on ${topic}: the device refused it: ${cause}`,
+        {
+          code: "refused",
+          topic,
+          cause,
+        },
+      );
+    }
+    if (accepted === false) {
+      this.#didSet(attribute);
+      throw new ProtocolError(`Cannot apply the @set on ${topic}: the device refused the value`, {
+        code: "refused",
+        topic,
+      });
+    }
+    writeAttribute(attribute, value, timestamp, "cloud");
+    this.#didSet(attribute);
+  }
+
+  #didSet(attribute: Attribute): void {
+    const model = attribute.toModel();
+    if (model.value === undefined || model.timestamp === undefined) return;
+    this.#outbox!.add({
+      kind: "didSet",
+      topic: `@didSet/${this.uuid}/${attribute.path}`,
+      payload: encodeAttribute(this.#format, model),
+      retain: true,
+      key: attribute.path,
+    });
+  }
+
+  #changed(attribute: Attribute, previous: Snapshot): void {
+    if (this.#transaction) {
+      // The state before the first change is what a rollback restores.
+      if (!this.#transaction.has(attribute)) this.#transaction.set(attribute, previous);
+      return;
+    }
+    if (this.#pendingAnnounce.has(attribute.node)) this.#announce();
+    this.#outbox?.add({
+      kind: "update",
+      topic: `@update/${this.uuid}/${attribute.path}`,
+      payload: encodeAttribute(this.#format, attribute.toModel()),
+      retain: true,
+      key: attribute.path,
+    });
+  }
+
+  #restructured(node: Node): void {
+    if (this.#state === "idle" || this.#state === "closed") return;
+    this.#pendingAnnounce.add(node);
+    if (this.#announceScheduled) return;
+    this.#announceScheduled = true;
+    queueMicrotask(() => this.#announce());
+  }
+
+  #announce(): void {
+    this.#announceScheduled = false;
+    const nodes = [...this.#pendingAnnounce];
+    this.#pendingAnnounce.clear();
+    const connection = this.#connection;
+    if (!this.#online || !connection) return; // the next @online carries them
+    for (const node of nodes) {
+      if (this.#nodes.get(node.name) !== node) continue;
+      connection.publish(
+        `@nodeAdded/${this.uuid}/${node.name}`,
+        encodeNode(this.#format, node.toModel()),
+        {
+          qos: 1,
+          retain: false,
+        },
+      ).catch(() => {});
+    }
+  }
+
+  /**
+   * Begins a transaction: until `commit()`, the device's writes to Status and Measure attributes
+   * are collected (from any code) and then sent as one `@transaction` that carries each changed
+   * attribute once, with its value at commit time. `rollback()` restores the values instead.
+   * `using` rolls back a transaction that was not committed.
+   *
+   * @returns The transaction.
+   * @throws {Error} When a transaction is already open.
+   *
+   * @example
+   * ```ts ignore
+   * {
+   *   using tx = endpoint.beginTransaction();
+   *   voltage.value = 230.1;
+   *   current.value = 1.2;
+   *   tx.commit(); // one @transaction with both
+   * }
+   * ```
+   */
+  beginTransaction(): Transaction {
+    this.#assertOpen();
+    if (this.#transaction) throw new Error("Cannot begin a transaction: one is already open");
+    const touched = new Map<Attribute, Snapshot>();
+    this.#transaction = touched;
+    let open = true;
+    const finish = () => {
+      open = false;
+      if (this.#transaction === touched) this.#transaction = undefined;
+    };
+    return {
+      commit: () => {
+        if (!open) throw new Error("Cannot commit the transaction: it has ended");
+        finish();
+        if (touched.size === 0) return;
+        const entries: [string, AttributeModel][] = [];
+        for (const attribute of touched.keys()) {
+          entries.push([`${this.uuid}/${attribute.path}`, attribute.toModel()]);
+        }
+        this.#outbox?.add({
+          kind: "transaction",
+          topic: `@transaction/${this.uuid}`,
+          payload: encodeTransaction(this.#format, entries),
+          retain: false,
+        });
+      },
+      rollback: () => {
+        if (!open) return;
+        finish();
+        for (const [attribute, before] of touched) {
+          if (before.value !== undefined) {
+            writeAttribute(attribute, before.value, before.timestamp ?? this.#now(), "device");
+          }
+        }
+      },
+      [Symbol.dispose]() {
+        this.rollback();
+      },
+    };
+  }
+
+  /**
+   * Runs a function in a transaction: commits when it returns, rolls back when it throws.
+   *
+   * @param fn The function; it may be async.
+   * @returns What the function returns.
+   * @throws What the function throws, after rolling back.
+   */
+  async transaction<T>(fn: () => T | Promise<T>): Promise<T> {
+    const tx = this.beginTransaction();
+    try {
+      const result = await fn();
+      tx.commit();
+      return result;
+    } catch (error) {
+      tx.rollback();
+      throw error;
+    }
+  }
+
+  /**
+   * Makes every value set so far durable in the outbox store: after this resolves, a crash of
+   * the process loses none of them (with `persistence=file`; a no-op in memory).
+   *
+   * @returns A promise that resolves once committed.
+   */
+  async flush(): Promise<void> {
+    await this.#outbox?.flush();
+  }
+
+  /**
+   * Resolves when every message produced so far has been acknowledged by the broker.
+   *
+   * @param options A signal that stops waiting.
+   * @returns A promise.
+   */
+  delivered(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.#outbox?.settled(options.signal) ?? Promise.resolve();
+  }
+
+  /** The outbox's counters: pending, dropped, delivered, in flight. */
+  get outbox(): OutboxStats | undefined {
+    return this.#outbox?.stats();
+  }
+
+  /**
+   * Iterates over the endpoint's life from now on: connecting, online, offline (with the error
+   * and the next retry), errors that did not stop it, drops, and closed.
+   *
+   * @param options A signal that ends the iteration.
+   * @returns An async iterator of events.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const event of endpoint.status()) {
+   *   if (event.type === "offline") console.log(`offline, retrying in ${event.retryIn} ms`);
+   * }
+   * ```
+   */
+  status(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<EndpointStatus> {
+    const queue: PushQueue<EndpointStatus> = new PushQueue<EndpointStatus>({
+      signal: options.signal,
+      onClose: () => this.#statusQueues.delete(queue),
+    });
+    if (this.#closed) queue.close();
+    else if (!queue.closed) this.#statusQueues.add(queue);
+    return queue;
+  }
+
+  /**
+   * Resolves when the endpoint is closed, with the error that closed it if one did.
+   *
+   * @returns A promise that never rejects.
+   */
+  closed(): Promise<Error | undefined> {
+    return this.#closedPromise;
+  }
+
+  /**
+   * Goes offline cleanly: waits (up to `timeout`) for the outbox to be delivered, publishes
+   * `@offline/<uuid>`, disconnects, and closes the outbox store. Undelivered messages stay in a
+   * durable store for the next run.
+   *
+   * @param options How long to wait for delivery.
+   * @returns A promise that resolves once closed.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#shutdown(options.timeout ?? 5000);
+    return this.#closing;
+  }
+
+  async #shutdown(timeout: number): Promise<void> {
+    if (this.#connecting) {
+      // Let connect() finish its setup before tearing down; its own failure is its caller's.
+      await withTimeout(this.#connecting.catch(() => {}), timeout);
+    }
+    const connection = this.#connection;
+    if (connection && this.#online && this.#outbox) {
+      if (timeout > 0) await withTimeout(this.#outbox.settled(), timeout);
+      await withTimeout(
+        connection.publish(`@offline/${this.uuid}`, new Uint8Array(), { qos: 1, retain: false })
+          .catch(() => {}),
+        Math.max(timeout, 1000),
+      );
+    }
+    this.#state = "closed";
+    this.#closed = true;
+    this.#stop.abort();
+    if (connection) await connection.close().catch(() => {});
+    await this.#loop;
+    await this.#outbox?.close().catch((error) => this.#report(error));
+    for (const node of this.#nodes.values()) {
+      for (const object of node.objects.values()) disposeObject(object);
+    }
+    this.#emit({ type: "closed" });
+    for (const queue of this.#statusQueues) queue.close();
+    this.#closedResolve(undefined);
+  }
+
+  /** Closes the endpoint: `await using endpoint = …`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed || this.#closing) throw new ClosedError();
+  }
+
+  #emit(event: EndpointStatus): void {
+    for (const queue of this.#statusQueues) queue.push(event);
+  }
+
+  #report(error: unknown): void {
+    const typed = error instanceof CloudioError
+      ? error
+      : new CloudioError(`Unexpected failure: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+      });
+    this.#emit({ type: "error", error: typed });
+    try {
+      this.#onError(typed);
+    } catch {
+      // A failing error handler must not take the endpoint down.
+    }
+  }
+}
+
+function disposeObject(object: import("./model/object.ts").CloudioObject): void {
+  for (const attribute of object.attributes.values()) attribute[Symbol.dispose]();
+  for (const child of object.objects.values()) disposeObject(child);
+}

@@ -1,0 +1,353 @@
+/**
+ * An attribute: a typed value with a constraint and a timestamp, the leaf of the model.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import { PushQueue } from "../_queue.ts";
+import type { CloudioObject } from "./object.ts";
+import { hostOf, type Node } from "./node.ts";
+import {
+  ATTRIBUTE_CONSTRAINTS,
+  ATTRIBUTE_TYPES,
+  type AttributeConstraint,
+  type AttributeModel,
+  type AttributeType,
+  type AttributeValue,
+  type ValueOf,
+} from "./types.ts";
+import { valueProblem } from "./validate.ts";
+
+type Vet = (value: AttributeValue, attribute: Attribute) => boolean | void;
+
+/** Where a change came from. */
+export type ChangeSource = "device" | "cloud";
+
+/** One change of an attribute's value, as `changes()` yields it. */
+export interface AttributeChange<T extends AttributeType = AttributeType> {
+  /** The attribute that changed. */
+  readonly attribute: Attribute<T>;
+  /** The new value. */
+  readonly value: ValueOf<T>;
+  /** The value before, if there was one. */
+  readonly previous: ValueOf<T> | undefined;
+  /** When the new value was taken, in milliseconds since the epoch. */
+  readonly timestamp: number;
+  /** `cloud` for a `@set`, `device` for the program's own writes. */
+  readonly source: ChangeSource;
+}
+
+/** How an attribute is declared. */
+export interface AttributeOptions<T extends AttributeType = AttributeType> {
+  /** The value's type; it also types `value` in TypeScript. */
+  type: T;
+  /** Who writes the attribute and how it travels (protocol §1). */
+  constraint: AttributeConstraint;
+  /** The initial value. */
+  value?: ValueOf<T>;
+  /** When the initial value was taken, in milliseconds since the epoch. */
+  timestamp?: number;
+  /**
+   * Asked before a value from the cloud is applied; return `false` (or throw) to refuse it. A
+   * refused `@set` is answered with a `@didSet` that reports the unchanged value.
+   */
+  accept?: (value: ValueOf<T>, attribute: Attribute<T>) => boolean | void;
+}
+
+/** Options of {@linkcode Attribute.prototype.set}. */
+export interface SetOptions {
+  /**
+   * When the value was taken, in milliseconds since the epoch.
+   *
+   * @default {Date.now()}
+   */
+  timestamp?: number;
+}
+
+/** Options of {@linkcode Attribute.prototype.changes}. */
+export interface ChangesOptions {
+  /** Ends the iteration when aborted. */
+  signal?: AbortSignal;
+  /**
+   * How many unread changes are kept before the oldest are dropped.
+   *
+   * @default {1000}
+   */
+  limit?: number;
+}
+
+// Friend access for the endpoint: set by a static block below, used by the functions at the end.
+let friend: {
+  write(attribute: Attribute, value: AttributeValue, timestamp: number, source: ChangeSource): void;
+  accept(attribute: Attribute, value: AttributeValue): boolean | void;
+};
+
+/**
+ * A typed attribute. Its value type follows its `type`: `boolean` for Boolean, `number` for
+ * Integer and Number, `string` for String.
+ *
+ * Attributes are created with {@linkcode CloudioObject.prototype.addAttribute}. Once the endpoint
+ * has started, the device may write only Status and Measure attributes (each write becomes an
+ * `@update`), Static attributes are fixed, and Parameter and SetPoint attributes change only by a
+ * `@set` from the cloud, which `changes()` reports.
+ *
+ * @example Declaring and writing attributes
+ * ```ts
+ * import { Endpoint } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const endpoint = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55");
+ * const status = endpoint.addNode("Pump").addObject("Status");
+ * const rate = status.addAttribute("rate", { type: "Number", constraint: "Measure" });
+ * rate.value = 3.5;
+ * assert.equal(rate.value, 3.5);
+ * assert.equal(rate.path, "Pump/Status/rate");
+ * ```
+ */
+export class Attribute<T extends AttributeType = AttributeType> {
+  /** The attribute's name within its object. */
+  readonly name: string;
+  /** The value's type. */
+  readonly type: T;
+  /** The constraint. */
+  readonly constraint: AttributeConstraint;
+  /** The object that holds it. */
+  readonly parent: CloudioObject;
+  #value: ValueOf<T> | undefined;
+  #timestamp: number | undefined;
+  #path?: string;
+  // Loosely typed so that Attribute<"Boolean"> stays assignable to Attribute.
+  #accept?: Vet;
+  #listeners = new Set<PushQueue<AttributeChange>>();
+
+  static {
+    friend = {
+      write: (attribute, value, timestamp, source) =>
+        attribute.#write(value as never, timestamp, source),
+      accept: (attribute, value) => attribute.#accept?.(value, attribute),
+    };
+  }
+
+  /**
+   * Creates an attribute; use {@linkcode CloudioObject.prototype.addAttribute} instead.
+   *
+   * @param parent The object that holds it.
+   * @param name Its name.
+   * @param options Type, constraint and initial value.
+   * @throws {TypeError} When the type, constraint or initial value is invalid.
+   */
+  constructor(parent: CloudioObject, name: string, options: AttributeOptions<T>) {
+    this.parent = parent;
+    this.name = name;
+    if (!ATTRIBUTE_TYPES.includes(options.type)) {
+      throw new TypeError(
+        `Cannot add attribute "${this.path}": type ${show(options.type)} is not one of ${
+          ATTRIBUTE_TYPES.join(", ")
+        }`,
+      );
+    }
+    if (!ATTRIBUTE_CONSTRAINTS.includes(options.constraint)) {
+      throw new TypeError(
+        `Cannot add attribute "${this.path}": constraint ${
+          show(options.constraint)
+        } is not one of ${ATTRIBUTE_CONSTRAINTS.join(", ")}`,
+      );
+    }
+    this.type = options.type;
+    this.constraint = options.constraint;
+    this.#accept = options.accept as Vet | undefined;
+    if (options.value !== undefined) {
+      this.#check(options.value);
+      this.#value = options.value;
+    }
+    if (options.timestamp !== undefined) {
+      checkTimestamp(this.path, options.timestamp);
+      this.#timestamp = options.timestamp;
+    }
+  }
+
+  /** The node the attribute belongs to. */
+  get node(): Node {
+    return this.parent.node;
+  }
+
+  /** The path below the endpoint: `node/object/…/attribute`. */
+  get path(): string {
+    return this.#path ??= `${this.parent.path}/${this.name}`;
+  }
+
+  /** The current value, or `undefined` when none is known yet. */
+  get value(): ValueOf<T> | undefined {
+    return this.#value;
+  }
+
+  /**
+   * Writes a value now; the same as `set(value)`.
+   *
+   * @throws {TypeError} When the value does not fit the type, or the constraint forbids it.
+   */
+  set value(value: ValueOf<T>) {
+    this.set(value);
+  }
+
+  /** When the current value was taken, in milliseconds since the epoch. */
+  get timestamp(): number | undefined {
+    return this.#timestamp;
+  }
+
+  /**
+   * Writes a value. Before the endpoint starts, any attribute may be given a value (its initial
+   * value). Afterwards only Status and Measure attributes may be written by the device, and each
+   * write is sent to the cloud as an `@update`, or kept for later while offline.
+   *
+   * @param value The value; a finite number for Number, a safe integer for Integer.
+   * @param options The timestamp, when it is not now.
+   * @throws {TypeError} When the value does not fit the type, or the constraint forbids it.
+   * @throws {RangeError} When the timestamp is not a non-negative finite number.
+   * @throws {ClosedError} When the endpoint is closed.
+   *
+   * @example
+   * ```ts
+   * import { Endpoint } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const endpoint = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55");
+   * const mode = endpoint.addNode("Pump").addObject("Status")
+   *   .addAttribute("mode", { type: "Integer", constraint: "Status" });
+   * mode.set(2, { timestamp: 1700000000000 });
+   * assert.equal(mode.timestamp, 1700000000000);
+   * assert.throws(() => mode.set(2.5), TypeError);
+   * ```
+   */
+  set(value: ValueOf<T>, options: SetOptions = {}): void {
+    const host = hostOf(this.node);
+    host?.assertOpen();
+    this.#check(value);
+    const live = host?.live() ?? false;
+    if (live) {
+      if (this.constraint === "Static") {
+        throw new TypeError(
+          `Cannot set attribute "${this.path}": a Static attribute is fixed once the endpoint has started`,
+        );
+      }
+      if (this.constraint === "Parameter" || this.constraint === "SetPoint") {
+        throw new TypeError(
+          `Cannot set attribute "${this.path}": a ${this.constraint} attribute is written by the cloud only`,
+        );
+      }
+    }
+    const timestamp = options.timestamp ?? host?.now() ?? Date.now();
+    checkTimestamp(this.path, timestamp);
+    const previous = { value: this.#value, timestamp: this.#timestamp };
+    this.#write(value, timestamp, "device");
+    if (live) host!.changed(this as unknown as Attribute, previous);
+  }
+
+  /**
+   * Iterates over the changes of this attribute from now on: `@set`s from the cloud once they
+   * are applied (and answered with `@didSet`), and the device's own writes.
+   *
+   * @param options A signal that ends the iteration, and how many unread changes to keep.
+   * @returns An async iterator of changes; `break` or the signal ends it.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const change of power.changes({ signal })) {
+   *   console.log(`${change.attribute.path} = ${change.value} (from the ${change.source})`);
+   * }
+   * ```
+   */
+  changes(options: ChangesOptions = {}): AsyncIterableIterator<AttributeChange<T>> {
+    const queue: PushQueue<AttributeChange<T>> = new PushQueue<AttributeChange<T>>({
+      signal: options.signal,
+      limit: options.limit,
+      onClose: () => this.#listeners.delete(queue as unknown as PushQueue<AttributeChange>),
+    });
+    if (!queue.closed) this.#listeners.add(queue as unknown as PushQueue<AttributeChange>);
+    return queue;
+  }
+
+  /**
+   * Returns the attribute as plain data.
+   *
+   * @returns Type, constraint, and value and timestamp when known.
+   */
+  toModel(): AttributeModel {
+    const model: AttributeModel = { type: this.type, constraint: this.constraint };
+    if (this.#value !== undefined) model.value = this.#value;
+    if (this.#timestamp !== undefined) model.timestamp = this.#timestamp;
+    return model;
+  }
+
+  /** Ends every `changes()` iteration; used when the endpoint closes. */
+  [Symbol.dispose](): void {
+    for (const queue of [...this.#listeners]) queue.close();
+  }
+
+  #check(value: unknown): void {
+    const problem = valueProblem(this.type, value);
+    if (problem) {
+      throw new TypeError(`Cannot set attribute "${this.path}" to ${show(value)}: ${problem}`);
+    }
+  }
+
+  #write(value: ValueOf<T>, timestamp: number, source: ChangeSource): void {
+    const previous = this.#value;
+    this.#value = value;
+    this.#timestamp = timestamp;
+    if (this.#listeners.size === 0) return;
+    const change = {
+      attribute: this,
+      value,
+      previous,
+      timestamp,
+      source,
+    } as unknown as AttributeChange;
+    for (const queue of this.#listeners) queue.push(change);
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  return String(value);
+}
+
+function checkTimestamp(path: string, timestamp: number): void {
+  if (typeof timestamp !== "number" || !Number.isFinite(timestamp) || timestamp < 0) {
+    throw new RangeError(
+      `Cannot set attribute "${path}": timestamp ${timestamp} is not milliseconds since the epoch`,
+    );
+  }
+}
+
+/**
+ * Writes a value without the device-side constraint checks: for `@set`s from the cloud and for
+ * rolling back a transaction. Internal to the library.
+ *
+ * @param attribute The attribute.
+ * @param value A value already checked against the attribute's type.
+ * @param timestamp Milliseconds since the epoch.
+ * @param source Where the change came from.
+ */
+export function writeAttribute(
+  attribute: Attribute,
+  value: AttributeValue,
+  timestamp: number,
+  source: ChangeSource,
+): void {
+  friend.write(attribute, value, timestamp, source);
+}
+
+/**
+ * Asks an attribute's `accept` function whether a value from the cloud may be applied. Internal
+ * to the library.
+ *
+ * @param attribute The attribute.
+ * @param value A value already converted to the attribute's type.
+ * @returns `false` to refuse; throws to refuse with a reason.
+ */
+export function vetAttribute(attribute: Attribute, value: AttributeValue): boolean | void {
+  return friend.accept(attribute, value);
+}

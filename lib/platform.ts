@@ -1,0 +1,76 @@
+/**
+ * The seam between the web-only core and a runtime. A platform finds the configuration, builds a
+ * transport to the broker and opens the outbox store. `mod.ts` registers the Deno platform (files,
+ * TLS with client certificates, SQLite); a browser build registers one with WebSocket only. Tests
+ * and embedders can pass their own through `EndpointOptions.platform`.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import type { EndpointSettings } from "./config/settings.ts";
+import type { OutboxStore } from "./outbox/store.ts";
+import type { Transport } from "./session/transport.ts";
+
+/** TLS material as PEM text. */
+export interface Credentials {
+  /** The certificate authority that signed the broker's certificate. */
+  ca?: string;
+  /** The endpoint's client certificate (CN = its UUID). */
+  cert?: string;
+  /** The private key of the client certificate. */
+  key?: string;
+}
+
+/** Supplies credentials; asked again on every connection attempt, so renewed files are picked up. */
+export type CredentialsProvider = () => Promise<Credentials>;
+
+/** What a runtime provides. */
+export interface Platform {
+  /**
+   * Finds and reads the configuration of an endpoint.
+   *
+   * @param name The UUID, or the name of the properties file.
+   * @param locations Directories searched first.
+   * @returns The settings.
+   * @throws {ConfigError} When nothing is found or something is wrong.
+   */
+  loadSettings(name: string, locations?: readonly string[]): Promise<EndpointSettings>;
+  /**
+   * Builds a transport to the broker of the settings.
+   *
+   * @param settings The settings.
+   * @param credentials Overrides the certificate files of the settings.
+   * @returns The transport.
+   */
+  createTransport(settings: EndpointSettings, credentials?: CredentialsProvider): Transport;
+  /**
+   * Opens the outbox store that the settings ask for (`persistence`, `persistenceLocation`).
+   *
+   * @param settings The settings.
+   * @returns The store.
+   * @throws {StoreError} When a durable store cannot be opened.
+   */
+  openStore(settings: EndpointSettings): Promise<OutboxStore>;
+}
+
+let registered: Platform | undefined;
+
+/**
+ * Registers the platform used by endpoints that are not given one.
+ *
+ * @param platform The platform.
+ */
+export function setDefaultPlatform(platform: Platform): void {
+  registered = platform;
+}
+
+/**
+ * Returns the registered platform.
+ *
+ * @returns The platform, or `undefined` when none was registered.
+ */
+export function defaultPlatform(): Platform | undefined {
+  return registered;
+}
