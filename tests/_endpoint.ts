@@ -1,0 +1,128 @@
+/**
+ * Helpers for tests that run a real endpoint against the test mosquitto.
+ *
+ * @module
+ */
+
+import { Endpoint, type EndpointOptions } from "../mod.ts";
+import { denoPlatform } from "../lib/adapters/deno.ts";
+import type { CloudioError } from "../lib/errors.ts";
+import type { MessageFormat } from "../lib/model/types.ts";
+import type { Connection, Transport } from "../lib/session/transport.ts";
+import type { Mosquitto } from "./_broker.ts";
+
+/** A fixed UUID for tests that need only one endpoint. */
+export const UUID = "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55";
+
+/** Returns a fresh random UUID. */
+export function randomUuid(): string {
+  return crypto.randomUUID();
+}
+
+/** What a test endpoint collects, beside the endpoint itself. */
+export interface TestEndpoint {
+  endpoint: Endpoint;
+  errors: CloudioError[];
+  /** The live connection, to drop it as a network failure would. */
+  connection(): Connection | undefined;
+}
+
+/** Options of {@linkcode tlsEndpoint}. */
+export interface TestEndpointOptions extends EndpointOptions {
+  format?: MessageFormat;
+  /** Extra configuration keys. */
+  extra?: Record<string, string | number | boolean>;
+  /** Connect over the plain listener instead of TLS. */
+  plain?: boolean;
+}
+
+/**
+ * Creates (not connects) an endpoint for a broker's TLS listener with a client certificate for
+ * its UUID, persistence in memory unless told otherwise, and errors collected.
+ *
+ * @param broker The test broker.
+ * @param uuid The endpoint's UUID (the certificate's CN).
+ * @param options Format, extra configuration, endpoint options.
+ * @returns The endpoint and what it collects.
+ */
+export async function tlsEndpoint(
+  broker: Mosquitto,
+  uuid: string = UUID,
+  options: TestEndpointOptions = {},
+): Promise<TestEndpoint> {
+  const credentials = await broker.pki.client(uuid);
+  const errors: CloudioError[] = [];
+  let current: Connection | undefined;
+  const { format = "JSON", extra = {}, plain = false, ...rest } = options;
+  const endpoint = new Endpoint(uuid, {
+    config: {
+      hostUri: plain ? broker.tcpUrl : broker.tlsUrl,
+      "ssl.authorityCert": broker.pki.caCert,
+      "ssl.clientCert": credentials.cert,
+      "ssl.clientKey": credentials.key,
+      messageFormat: format,
+      persistence: "memory",
+      ...extra,
+    },
+    onError: (error) => errors.push(error),
+    reconnect: { initialDelay: 50, maxDelay: 500 },
+    // The real Deno platform, with a spy on the transport it builds.
+    platform: {
+      ...denoPlatform,
+      createTransport: (settings, provider) =>
+        spyTransport(denoPlatform.createTransport(settings, provider), (c) => current = c),
+    },
+    ...rest,
+  });
+  return { endpoint, errors, connection: () => current };
+}
+
+/**
+ * Wraps a transport so that each connection it opens is reported.
+ *
+ * @param transport The transport.
+ * @param seen Called with each new connection.
+ * @returns The wrapped transport.
+ */
+export function spyTransport(
+  transport: Transport,
+  seen: (connection: Connection) => void,
+): Transport {
+  return {
+    url: transport.url,
+    async connect(params, onMessage) {
+      const connection = await transport.connect(params, onMessage);
+      seen(connection);
+      return connection;
+    },
+  };
+}
+
+/**
+ * Decodes a JSON payload.
+ *
+ * @param payload The bytes.
+ * @returns The value.
+ */
+export function json(payload: Uint8Array): Record<string, unknown> {
+  return JSON.parse(new TextDecoder().decode(payload));
+}
+
+/**
+ * Waits until a condition holds, polling.
+ *
+ * @param condition The condition.
+ * @param timeout How long to wait, in ms.
+ * @param what What is awaited, for the error.
+ */
+export async function until(
+  condition: () => boolean,
+  timeout = 5000,
+  what = "condition",
+): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
