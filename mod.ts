@@ -79,6 +79,8 @@ export type {
 export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./lib/errors.ts";
 export type { BrokerAddress, EndpointSettings, SettingsOptions } from "./lib/config/settings.ts";
 export type { ConnectorOptions } from "./connectors/json.ts";
+export { LOG_LEVELS } from "./lib/codec/encode.ts";
+export type { LogLevel, LogRecord } from "./lib/codec/encode.ts";
 export type { EndpointState, EndpointStatus } from "./lib/session/status.ts";
 export type { BackoffOptions } from "./lib/session/backoff.ts";
 export type { DropPolicy, OutboxLimits, OutboxStats, ReplayMode } from "./lib/outbox/outbox.ts";

@@ -1,0 +1,231 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * A simulated vacuum cleaner on cloud.iO: its Status measures change every second, and the
+ * Parameters the cloud writes (`set_power_on`, `set_throughput`, `set_operating_mode`,
+ * `set_identification`) change how it behaves.
+ *
+ *     deno run -A examples/vacuum_cleaner.ts [--uuid UUID] [--config DIR] [--model FILE]
+ *
+ * With a properties file for the UUID (`<uuid>.properties` in --config DIR, ~/.config/cloud.io/
+ * or /etc/cloud.io/), it connects to that cloud. Without one, it runs a local demo: an MQTT broker
+ * in this process on 127.0.0.1 and a stand-in cloud that prints what arrives and writes a
+ * set-point every few seconds. Ctrl-C goes offline cleanly (`@offline`).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  type Attribute,
+  ConfigError,
+  Endpoint,
+  type EndpointModel,
+  modelFromJson,
+  modelFromXml,
+} from "../mod.ts";
+import { startLocalBroker } from "../devcloud/broker.ts";
+import { type CloudEvent, DevCloud } from "../devcloud/cloud.ts";
+
+const DEMO_UUID = "5e1f0a9c-0d1e-4c2a-9b7e-6a3c2d1f0e11";
+const USAGE =
+  "Usage: deno run -A examples/vacuum_cleaner.ts [--uuid UUID] [--config DIR] [--model FILE]";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    uuid: { type: "string" },
+    config: { type: "string" },
+    model: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (args.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+
+const say = (who: "device" | "cloud ", text: string) => console.log(`${who} │ ${text}`);
+
+// 1. The model: our VacuumCleaner description beside this file, or the one given.
+async function loadModel(file?: string): Promise<EndpointModel> {
+  const url = file
+    ? new URL(file, `file://${Deno.cwd()}/`)
+    : new URL("./vacuum_cleaner.xml", import.meta.url);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`Cannot read the model ${url}: ${response.status}`);
+  const text = await response.text();
+  const source = file ?? "vacuum_cleaner.xml";
+  return url.pathname.endsWith(".json")
+    ? modelFromJson(text, { source })
+    : modelFromXml(text, { source });
+}
+const model = await loadModel(args.model);
+const uuid = args.uuid ?? DEMO_UUID;
+
+// 2. A real cloud when a properties file is found; otherwise the local demo.
+let endpoint = new Endpoint(uuid, { model, locations: args.config ? [args.config] : undefined });
+let demo: { close(): Promise<void>; cloud: DevCloud; url: string } | undefined;
+try {
+  await endpoint.connect();
+  say("device", `online at ${endpoint.settings?.broker.url} as ${endpoint.uuid}`);
+} catch (error) {
+  const notFound = error instanceof ConfigError && error.path === undefined &&
+    error.searched.length > 0;
+  if (!notFound || args.config) throw error;
+  await endpoint.close();
+  demo = await startDemo();
+  endpoint = new Endpoint(uuid, {
+    model,
+    config: { hostUri: demo.url, persistence: "memory", messageFormat: "CBOR" },
+  });
+  await endpoint.connect();
+}
+
+async function startDemo() {
+  const broker = await startLocalBroker();
+  const cloud = await DevCloud.connect({ url: broker.url });
+  console.log(`
+  This is a LOCAL DEMO: no properties file for ${uuid} was found, so an MQTT broker runs in this
+  process at ${broker.url} and a stand-in cloud prints what arrives and writes a set-point every
+  few seconds. To connect to a real cloud.iO, put ${uuid}.properties (hostUri, ssl.authorityCert,
+  ssl.clientCert, ssl.clientKey) in ~/.config/cloud.io/ and run again, or pass --config DIR.
+  Ctrl-C to stop.
+`);
+  const printing = printCloud(cloud);
+  return {
+    url: broker.url,
+    cloud,
+    async close() {
+      await cloud.close();
+      await printing;
+      await broker.close();
+    },
+  };
+}
+
+async function printCloud(cloud: DevCloud): Promise<void> {
+  for await (const event of cloud.events()) say("cloud ", describe(event));
+}
+
+function describe(event: CloudEvent): string {
+  switch (event.type) {
+    case "online": {
+      const lines = [`@online ${event.uuid}`];
+      for (const [name, node] of Object.entries(event.nodes)) {
+        lines.push(`         node ${name} implements ${node.implements?.join(", ") || "nothing"}`);
+        for (const [objectName, object] of Object.entries(node.objects ?? {})) {
+          const attributes = Object.entries(object.attributes ?? {})
+            .map(([n, a]) =>
+              `${n}: ${a.type} ${a.constraint}${
+                a.value === undefined ? "" : ` = ${JSON.stringify(a.value)}`
+              }`
+            );
+          lines.push(`           ${objectName} { ${attributes.join(", ")} }`);
+        }
+      }
+      return lines.join("\n");
+    }
+    case "offline":
+      return `@offline ${event.uuid}`;
+    case "update":
+      return `${event.via === "update" ? "@update " : `@${event.via}`} ${event.path} = ${
+        JSON.stringify(event.attribute.value)
+      }`;
+    case "set":
+      return `@set     ${event.path} ← ${JSON.stringify(event.value)}`;
+    case "didSet":
+      return `@didSet  ${event.path} = ${JSON.stringify(event.attribute.value)}` +
+        (event.latency === undefined ? "" : ` (confirmed in ${event.latency} ms)`);
+    case "rejected":
+      return `REJECTED ${event.topic}: ${event.problems.join("; ")}`;
+    default:
+      return `${event.type}`;
+  }
+}
+
+// 3. The simulation: the node that has Parameters and Status objects.
+const node = [...endpoint.nodes.values()].find((n) => n.object("Parameters") && n.object("Status"));
+if (!node) throw new Error("The model has no node with Parameters and Status objects");
+const parameters = node.object("Parameters")!;
+const status = node.object("Status")!;
+const param = <T>(name: string) => parameters.attribute(name) as Attribute | undefined as T;
+const power = param<Attribute<"Boolean"> | undefined>("set_power_on");
+const target = param<Attribute<"Number"> | undefined>("set_throughput");
+const mode = param<Attribute<"Integer"> | undefined>("set_operating_mode");
+const label = param<Attribute<"String"> | undefined>("set_identification");
+const measure = <T>(name: string) => status.attribute(name) as Attribute | undefined as T;
+const isPoweredOn = measure<Attribute<"Boolean"> | undefined>("isPoweredOn");
+const throughput = measure<Attribute<"Number"> | undefined>("throughput");
+const operatingMode = measure<Attribute<"Integer"> | undefined>("operatingMode");
+const identification = measure<Attribute<"String"> | undefined>("identification");
+
+function reflect(): void {
+  if (isPoweredOn && power?.value !== undefined && isPoweredOn.value !== power.value) {
+    isPoweredOn.value = power.value;
+  }
+  if (operatingMode && mode?.value !== undefined && operatingMode.value !== mode.value) {
+    operatingMode.value = mode.value;
+  }
+  if (identification && label?.value !== undefined && identification.value !== label.value) {
+    identification.value = label.value;
+  }
+}
+
+const stop = new AbortController();
+for (const parameter of [power, target, mode, label]) {
+  if (!parameter) continue;
+  (async () => {
+    for await (const change of (parameter as Attribute).changes({ signal: stop.signal })) {
+      if (change.source !== "cloud") continue;
+      say("device", `${change.attribute.name} ← ${JSON.stringify(change.value)} (from the cloud)`);
+      reflect();
+    }
+  })();
+}
+reflect();
+const tick = setInterval(() => {
+  if (!throughput) return;
+  const on = power?.value ?? true;
+  const base = target?.value ?? 2.5;
+  throughput.value = on ? Math.round(base * (0.9 + Math.random() * 0.2) * 100) / 100 : 0;
+}, 1000);
+
+// 4. In the demo, the stand-in cloud writes a set-point every few seconds.
+let writes: ReturnType<typeof setInterval> | undefined;
+if (demo) {
+  const cloud = demo.cloud;
+  const script: [string, (i: number) => boolean | number | string][] = [
+    ["set_power_on", () => true],
+    ["set_throughput", (i) => 1 + (i % 5)],
+    ["set_operating_mode", (i) => 1 + (i % 3)],
+    ["set_power_on", () => false],
+    ["set_identification", (i) => `VC-${String(i).padStart(4, "0")}`],
+    ["set_power_on", () => true],
+  ];
+  let i = 0;
+  const write = () => {
+    const [name, value] = script[i % script.length];
+    const attribute = parameters.attribute(name);
+    i++;
+    if (attribute) cloud.set(uuid, attribute.path, value(i)).catch((e) => say("cloud ", String(e)));
+  };
+  setTimeout(write, 1500);
+  writes = setInterval(write, 3000);
+}
+
+// 5. Ctrl-C: go offline cleanly.
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  say("device", "stopping: publishing @offline");
+  clearInterval(tick);
+  clearInterval(writes);
+  stop.abort();
+  await endpoint.close();
+  await new Promise((resolve) => setTimeout(resolve, 100)); // let the cloud print @offline
+  await demo?.close();
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", shutdown);
+Deno.addSignalListener("SIGTERM", shutdown);

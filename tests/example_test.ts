@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { serveDir } from "./_serve.ts";
+import { serverProblems } from "../lib/codec/strict.ts";
+import { decodePayload } from "../lib/codec/decode.ts";
+import { encodeAttribute } from "../lib/codec/encode.ts";
+import { startMosquitto } from "./_broker.ts";
+import { connectCloud } from "./_cloud.ts";
+import { spawnDeno } from "./_process.ts";
+import { randomUuid } from "./_endpoint.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const EXAMPLE = new URL("examples/vacuum_cleaner.ts", ROOT).pathname;
+
+/** A HOME with nothing in it, so that no properties file is found and the demo runs. */
+async function emptyHome(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "cloudio-home-" });
+}
+
+async function demoRun(args: string[], home: string) {
+  const child = spawnDeno(args, { env: { HOME: home, XDG_STATE_HOME: `${home}/state` } });
+  try {
+    await child.waitForLine(/LOCAL DEMO/);
+    await child.waitForLine(/^cloud  │ @online /);
+    await child.waitForLine(/^cloud  │ @update  VacuumCleaner\/Status\/throughput = /);
+    await child.waitForLine(/^cloud  │ @set     VacuumCleaner\/Parameters\//);
+    await child.waitForLine(/^device │ set_\w+ ← .* \(from the cloud\)/);
+    await child.waitForLine(/^cloud  │ @didSet  VacuumCleaner\/Parameters\//);
+    child.kill("SIGINT");
+    await child.waitForLine(/^cloud  │ @offline /);
+    const status = await child.status;
+    assert.equal(status.code, 0, child.stderr());
+    assert.ok(!child.lines.some((l) => /REJECTED/.test(l)), child.lines.join("\n"));
+  } finally {
+    await child[Symbol.asyncDispose]();
+  }
+}
+
+Deno.test("the demo shows the device online, values up and a set-point down, and stops on Ctrl-C", async () => {
+  const home = await emptyHome();
+  try {
+    const started = Date.now();
+    await demoRun(["run", "-A", EXAMPLE], home);
+    // Generous: the issue asks for a set-point within 10 s; this includes Deno's start-up.
+    assert.ok(Date.now() - started < 30_000);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("the example runs by URL with no import map", async () => {
+  const home = await emptyHome();
+  await using server = serveDir(ROOT.pathname);
+  try {
+    await demoRun(["run", "--no-config", "-A", `${server.url}examples/vacuum_cleaner.ts`], home);
+    for (
+      const path of [
+        "/examples/vacuum_cleaner.ts",
+        "/mod.ts",
+        "/lib/endpoint.ts",
+        "/examples/vacuum_cleaner.xml",
+      ]
+    ) {
+      assert.ok(server.requested.includes(path), `${path} was loaded over HTTP`);
+    }
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("the example connects over TLS with a properties file in ~/.config/cloud.io/", async () => {
+  await using broker = await startMosquitto();
+  const uuid = randomUuid();
+  const credentials = await broker.pki.client(uuid);
+  const home = await emptyHome();
+  const dir = `${home}/.config/cloud.io`;
+  await Deno.mkdir(dir, { recursive: true });
+  const port = new URL(broker.tlsUrl).port;
+  await Deno.writeTextFile(
+    `${dir}/${uuid}.properties`,
+    [
+      "#Written as the cloud's provisioning would, with escaped colons",
+      `ch.hevs.cloudio.endpoint.hostUri=ssl\\://127.0.0.1\\:${port}`,
+      `ch.hevs.cloudio.endpoint.ssl.authorityCert=file\\:${broker.pki.caCert}`,
+      `ch.hevs.cloudio.endpoint.ssl.clientCert=${credentials.cert}`,
+      `ch.hevs.cloudio.endpoint.ssl.clientKey=${credentials.key}`,
+      "ch.hevs.cloudio.endpoint.persistence=memory",
+    ].join("\n"),
+  );
+  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "#" });
+  const child = spawnDeno(["run", "-A", EXAMPLE, "--uuid", uuid], { env: { HOME: home } });
+  try {
+    await child.waitForLine(/^device │ online at mqtts:\/\/127\.0\.0\.1:\d+ as /);
+    const online = await cloud.waitFor((m) => m.topic === `@online/${uuid}`);
+    await cloud.waitFor((m) => m.topic === `@update/${uuid}/VacuumCleaner/Status/throughput`, {
+      timeout: 5000,
+    });
+    // Write every Parameter; each must be answered with a correct @didSet.
+    // deno-lint-ignore no-explicit-any
+    const parameters =
+      (decodePayload(online.payload).value as any).nodes.VacuumCleaner.objects.Parameters
+        .attributes;
+    const values: Record<string, boolean | number | string> = {
+      set_identification: "VC-9",
+      set_power_on: true,
+      set_throughput: 4,
+      set_operating_mode: 2,
+    };
+    const now = Date.now();
+    for (const [name, value] of Object.entries(values)) {
+      const { type, constraint } = parameters[name];
+      await cloud.publish(
+        `@set/${uuid}/VacuumCleaner/Parameters/${name}`,
+        encodeAttribute("JSON", { type, constraint, value, timestamp: now }),
+      );
+    }
+    for (const [name, value] of Object.entries(values)) {
+      const didSet = await cloud.waitFor((m) =>
+        m.topic === `@didSet/${uuid}/VacuumCleaner/Parameters/${name}`
+      );
+      assert.equal(decodePayload(didSet.payload).value.value, value);
+    }
+    // The Status follows the Parameters.
+    await cloud.waitFor((m) =>
+      m.topic === `@update/${uuid}/VacuumCleaner/Status/isPoweredOn` &&
+      decodePayload(m.payload).value.value === true
+    );
+    child.kill("SIGINT");
+    await cloud.waitFor((m) => m.topic === `@offline/${uuid}`);
+    assert.equal((await child.status).code, 0, child.stderr());
+    for (const m of cloud.messages) {
+      if (m.topic.startsWith("@set/")) continue;
+      assert.deepEqual(serverProblems(m.topic, m.payload), [], m.topic);
+    }
+  } finally {
+    await child[Symbol.asyncDispose]();
+    await Deno.remove(home, { recursive: true });
+  }
+});
