@@ -144,16 +144,21 @@ export class DevCloud implements AsyncDisposable {
    */
   static async connect(options: DevCloudOptions): Promise<DevCloud> {
     const transport = createMqttTransport({ broker: parseBrokerUri(options.url) });
-    let cloud: DevCloud | undefined;
+    // Messages may arrive before the DevCloud exists (retained ones, right after SUBACK).
+    const sink: { cloud?: DevCloud } = {};
     const early: [string, Uint8Array][] = [];
-    const connection = await transport.connect({
-      clientId: options.clientId ?? `devcloud-${crypto.randomUUID().slice(0, 8)}`,
-      will: { topic: "devcloud/offline", payload: new Uint8Array(), qos: 0, retain: false },
-      keepAlive: 60_000,
-      connectTimeout: 5000,
-      cleanSession: true,
-    }, (topic, payload) => cloud ? cloud.#receive(topic, payload) : early.push([topic, payload]));
-    cloud = new DevCloud(connection, options.historyLength ?? 300);
+    const connection = await transport.connect(
+      {
+        clientId: options.clientId ?? `devcloud-${crypto.randomUUID().slice(0, 8)}`,
+        will: { topic: "devcloud/offline", payload: new Uint8Array(), qos: 0, retain: false },
+        keepAlive: 60_000,
+        connectTimeout: 5000,
+        cleanSession: true,
+      },
+      (topic, payload) =>
+        sink.cloud ? sink.cloud.#receive(topic, payload) : early.push([topic, payload]),
+    );
+    const cloud = sink.cloud = new DevCloud(connection, options.historyLength ?? 300);
     for (const [topic, payload] of early) cloud.#receive(topic, payload);
     await connection.subscribe(FILTERS);
     return cloud;

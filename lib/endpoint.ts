@@ -20,6 +20,7 @@ import {
   CloudioError,
   ConfigError,
   ConnectionError,
+  DroppedError,
   ProtocolError,
   StoreError,
 } from "./errors.ts";
@@ -140,6 +141,14 @@ export interface Transaction extends Disposable {
   rollback(): void;
 }
 
+const STOP = Symbol("stop");
+
+function definedOnly<T extends object>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<
+    T
+  >;
+}
+
 /** An attribute's value and timestamp at one moment. */
 type Snapshot = { value?: AttributeValue; timestamp?: number };
 
@@ -220,6 +229,13 @@ export class Endpoint implements AsyncDisposable {
   #online = false;
   #connecting?: Promise<void>;
   #loop?: Promise<void>;
+  #preparing?: Promise<{ first: Promise<void> }>;
+  #dropReport?: {
+    count: number;
+    reason: "full" | "offline";
+    topic: string;
+    timer: ReturnType<typeof setTimeout> | undefined;
+  };
   #stop = new AbortController();
   #closing?: Promise<void>;
   #closed = false;
@@ -434,6 +450,14 @@ export class Endpoint implements AsyncDisposable {
   }
 
   async #start(): Promise<void> {
+    this.#preparing = this.#prepare();
+    const { first } = await this.#preparing;
+    await first;
+  }
+
+  // Reads the settings, builds the transport, opens the store and starts the loop. Returns the
+  // first-online promise inside an object, so that awaiting this does not wait for it.
+  async #prepare(): Promise<{ first: Promise<void> }> {
     const settings = await this.#loadSettings();
     this.#settings = settings;
     this.#format = settings.messageFormat;
@@ -447,24 +471,33 @@ export class Endpoint implements AsyncDisposable {
     const transport = this.#options.transport ??
       this.#requirePlatform(platform).createTransport(settings, provider);
     this.#transport = transport;
+    if (this.#closed) throw new ClosedError();
     const store = this.#options.store ?? await this.#openStore(platform, settings);
     const defaults = store.durable ? DEFAULT_LIMITS.durable : DEFAULT_LIMITS.memory;
     const limits = this.#options.limits ?? {};
     this.#outbox = new Outbox({
       store,
       limits: {
-        updates: { ...defaults.updates, ...limits.updates },
-        logs: { ...defaults.logs, ...limits.logs },
+        updates: {
+          ...defaults.updates,
+          ...definedOnly({ messages: settings.updateLimit, bytes: settings.updateBytesLimit }),
+          ...limits.updates,
+        },
+        logs: {
+          ...defaults.logs,
+          ...definedOnly({ messages: settings.logLimit, bytes: settings.logBytesLimit }),
+          ...limits.logs,
+        },
       },
-      dropPolicy: this.#options.dropPolicy,
+      dropPolicy: this.#options.dropPolicy ?? settings.dropPolicy,
       keepOffline: settings.persistence !== "none",
-      onDrop: (entry, reason) => {
-        const total = this.#outbox?.stats().dropped[reason] ?? 0;
-        this.#emit({ type: "dropped", reason, topic: entry.topic, total });
-      },
+      onDrop: (entry, reason) => this.#dropped(entry.topic, reason),
       onError: (error) => this.#report(error),
     });
-    if (this.#closed) throw new ClosedError();
+    if (this.#closed) {
+      await this.#outbox.close();
+      throw new ClosedError();
+    }
     this.#state = "connecting";
     let firstResolve!: () => void, firstReject!: (error: unknown) => void;
     const first = new Promise<void>((resolve, reject) => {
@@ -472,7 +505,7 @@ export class Endpoint implements AsyncDisposable {
       firstReject = reject;
     });
     this.#loop = this.#run(transport, settings, firstResolve, firstReject);
-    await first;
+    return { first };
   }
 
   // A store that cannot be opened (unwritable directory, corrupt file) must not keep a device
@@ -523,9 +556,15 @@ export class Endpoint implements AsyncDisposable {
     const uuid = settings.uuid;
     const reconnect = { maxDelay: settings.connectRetryInterval, ...this.#options.reconnect };
     const resetAfter = reconnect.resetAfter ?? 30_000;
+    const signal = this.#stop.signal;
+    const stopped = new Promise<typeof STOP>((resolve) => {
+      if (signal.aborted) resolve(STOP);
+      else signal.addEventListener("abort", () => resolve(STOP), { once: true });
+    });
+    const untilStopped = <T>(promise: Promise<T>) => Promise.race([promise, stopped]);
     let attempt = 0;
     let first = true;
-    while (!this.#stop.signal.aborted) {
+    while (!signal.aborted) {
       this.#state = "connecting";
       this.#emit({ type: "connecting", url: transport.url, attempt });
       let connection: Connection | undefined;
@@ -538,16 +577,19 @@ export class Endpoint implements AsyncDisposable {
           keepAlive: settings.keepAlive,
           connectTimeout: settings.connectTimeout,
           cleanSession: settings.cleanSession,
-          signal: this.#stop.signal,
+          signal,
         }, (topic, payload) => this.#receive(topic, payload));
-        await this.#birth(connection, settings);
-        this.#connection = connection;
+        if ((await untilStopped(this.#birth(connection, settings))) === STOP) {
+          await this.#leave(connection, uuid);
+          break;
+        }
+        const live = connection;
+        this.#connection = live;
         this.#online = true;
-        this.#state = "online";
+        if (!signal.aborted) this.#state = "online";
         since = this.#now();
         this.#outbox!.attach({
-          publish: (topic, payload, retain) =>
-            connection!.publish(topic, payload, { qos: 1, retain }),
+          publish: (topic, payload, retain) => live.publish(topic, payload, { qos: 1, retain }),
           format: this.#format,
           delayedTopic: `@delayed/${uuid}`,
           replay: this.#options.replay ?? "delayed",
@@ -562,12 +604,18 @@ export class Endpoint implements AsyncDisposable {
           first = false;
           firstResolve();
         }
-        lost = await connection.closed;
+        const outcome = await untilStopped(live.closed);
+        if (outcome === STOP) {
+          await this.#leave(live, uuid);
+          break;
+        }
+        lost = outcome;
       } catch (error) {
         connection?.destroy();
-        if (this.#stop.signal.aborted) break;
+        if (signal.aborted) break;
         lost = error instanceof Error ? error : new Error(String(error));
         if (first && !this.#options.waitOnFirstConnect) {
+          first = false;
           firstReject(lost);
           this.#state = "offline";
           this.#emit({ type: "offline", error: lost });
@@ -578,16 +626,30 @@ export class Endpoint implements AsyncDisposable {
         this.#connection = undefined;
         this.#outbox!.detach();
       }
-      if (this.#stop.signal.aborted) break;
+      if (signal.aborted) break;
       attempt = since && this.#now() - since >= resetAfter ? 0 : attempt + 1;
-      const retryIn = backoffDelay(attempt - 1 < 0 ? 0 : attempt - 1, reconnect);
+      const retryIn = backoffDelay(Math.max(0, attempt - 1), reconnect);
       this.#state = "offline";
       this.#emit({ type: "offline", error: lost, retryIn });
       if (lost && !(lost instanceof ConnectionError) && lost instanceof CloudioError) {
         this.#report(lost);
       }
-      await sleep(retryIn, this.#stop.signal);
+      await sleep(retryIn, signal);
     }
+    if (first) firstReject(new ClosedError("The endpoint was closed before it came online"));
+  }
+
+  // Goes offline on purpose: @offline (the references never send it), then DISCONNECT, which
+  // suppresses the will.
+  async #leave(connection: Connection, uuid: string): Promise<void> {
+    await withTimeout(
+      connection.publish(`@offline/${uuid}`, new Uint8Array(), { qos: 1, retain: false }).catch(
+        () => {},
+      ),
+      1000,
+    );
+    await withTimeout(connection.close().catch(() => {}), 3000);
+    connection.destroy();
   }
 
   async #birth(connection: Connection, settings: EndpointSettings): Promise<void> {
@@ -654,8 +716,13 @@ export class Endpoint implements AsyncDisposable {
       );
     }
     const value = coerceValue(attribute.type, command.value, topic);
-    const timestamp = command.timestamp ?? this.#now();
-    if (attribute.timestamp !== undefined && attribute.timestamp >= timestamp) {
+    // A @set without a timestamp cannot be stale: it applies, stamped so that the attribute's
+    // timestamps stay strictly increasing even for two such @sets in one millisecond.
+    const timestamp = command.timestamp ?? Math.max(this.#now(), (attribute.timestamp ?? -1) + 1);
+    if (
+      command.timestamp !== undefined && attribute.timestamp !== undefined &&
+      attribute.timestamp >= timestamp
+    ) {
       this.#didSet(attribute);
       throw new ProtocolError(
         `Cannot apply the @set on ${topic}: its timestamp ${timestamp} is not newer than the attribute's ${attribute.timestamp}`,
@@ -893,25 +960,24 @@ export class Endpoint implements AsyncDisposable {
   }
 
   async #shutdown(timeout: number): Promise<void> {
-    if (this.#connecting) {
-      // Let connect() finish its setup before tearing down; its own failure is its caller's.
-      await withTimeout(this.#connecting.catch(() => {}), timeout);
-    }
-    const connection = this.#connection;
-    if (connection && this.#online && this.#outbox) {
-      if (timeout > 0) await withTimeout(this.#outbox.settled(), timeout);
-      await withTimeout(
-        connection.publish(`@offline/${this.uuid}`, new Uint8Array(), { qos: 1, retain: false })
-          .catch(() => {}),
-        Math.max(timeout, 1000),
-      );
+    // Let the setup (settings, store, loop) finish, so that nothing it opens is left behind.
+    await this.#preparing?.catch(() => {});
+    if (this.#online && this.#outbox && timeout > 0) {
+      await withTimeout(this.#outbox.settled(), timeout);
     }
     this.#state = "closed";
     this.#closed = true;
-    this.#stop.abort();
-    if (connection) await connection.close().catch(() => {});
+    this.#stop.abort(); // the loop publishes @offline and disconnects
     await this.#loop;
+    this.#state = "closed"; // the loop may have moved on while the abort was on its way
     await this.#outbox?.close().catch((error) => this.#report(error));
+    if (this.#dropReport?.timer !== undefined) clearTimeout(this.#dropReport.timer);
+    if (this.#dropReport?.count) {
+      this.#onError(
+        new DroppedError(this.#dropReport.count, this.#dropReport.reason, this.#dropReport.topic),
+      );
+    }
+    this.#dropReport = undefined;
     for (const node of this.#nodes.values()) {
       for (const object of node.objects.values()) disposeObject(object);
     }
@@ -927,6 +993,30 @@ export class Endpoint implements AsyncDisposable {
 
   #assertOpen(): void {
     if (this.#closed || this.#closing) throw new ClosedError();
+  }
+
+  // Every drop is counted (outbox stats) and yielded by status(); onError hears of them at most
+  // once a second, with the count since the last report.
+  #dropped(topic: string, reason: "full" | "offline"): void {
+    const total = this.#outbox?.stats().dropped[reason] ?? 0;
+    this.#emit({ type: "dropped", reason, topic, total });
+    const pending = this.#dropReport ??= { count: 0, reason, topic, timer: undefined };
+    pending.count++;
+    pending.reason = reason;
+    pending.topic = topic;
+    if (pending.timer !== undefined) return;
+    const flush = () => {
+      const report = this.#dropReport;
+      if (!report || report.count === 0) {
+        this.#dropReport = undefined;
+        return;
+      }
+      this.#onError(new DroppedError(report.count, report.reason, report.topic));
+      report.count = 0;
+      report.timer = this.#closed ? undefined : setTimeout(flush, 1000);
+      if (report.timer === undefined) this.#dropReport = undefined;
+    };
+    flush();
   }
 
   #emit(event: EndpointStatus): void {

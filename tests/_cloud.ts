@@ -126,6 +126,21 @@ export interface ConnectCloudOptions {
   clientId?: string;
   /** Topic filters to subscribe to (QoS 1) before the promise resolves. */
   subscribe?: string | string[];
+  /**
+   * Start with a clean session; `false` (with a fixed `clientId` and a broker with persistence)
+   * keeps the subscription and the queued messages across restarts of the broker.
+   *
+   * @default {true}
+   */
+  clean?: boolean;
+  /** Called for every message; with `record: false` the only way to see them. */
+  onMessage?: (message: Received) => void;
+  /**
+   * Keep every message in `messages`.
+   *
+   * @default {true}
+   */
+  record?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -150,6 +165,7 @@ export async function connectCloud(url: string, options: ConnectCloudOptions = {
     hostname,
     Number(port || 1883),
     options.clientId ?? `cloud-${randomSuffix()}`,
+    options,
   );
   try {
     await cloud.connected();
@@ -172,11 +188,16 @@ class TestCloud implements Cloud {
   #closing: Promise<void> | undefined;
   #lastError: Error | undefined;
 
-  constructor(host: string, port: number, clientId: string) {
+  readonly #record: boolean;
+  readonly #onMessage?: (message: Received) => void;
+
+  constructor(host: string, port: number, clientId: string, more: ConnectCloudOptions = {}) {
+    this.#record = more.record ?? true;
+    this.#onMessage = more.onMessage;
     const options: IClientOptions = {
       protocolVersion: 4,
       clientId,
-      clean: true,
+      clean: more.clean ?? true,
       reconnectPeriod: 200,
       connectTimeout: CONNECT_TIMEOUT_MS,
     };
@@ -191,12 +212,15 @@ class TestCloud implements Cloud {
       this.#lastError = error;
     });
     this.#client.on("message", (topic, payload, packet) => {
-      this.messages.push({
+      const message = {
         topic,
         payload: new Uint8Array(payload),
         retain: packet.retain,
         qos: packet.qos,
-      });
+      };
+      this.#onMessage?.(message);
+      if (!this.#record) return;
+      this.messages.push(message);
       for (const waiter of this.#waiters) waiter.check();
     });
   }

@@ -275,13 +275,15 @@ Deno.test("a dropped connection fires the will; close() publishes @offline and n
 });
 
 Deno.test("after a broker restart the endpoint comes back online, resubscribes and replays", async () => {
-  await using broker = await startMosquitto();
-  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "#" });
-  // The test cloud resubscribes within 200 ms of the restart; the endpoint waits longer, so that
-  // its (not retained) @delayed cannot overtake the cloud's subscription.
-  const { endpoint, errors } = await tlsEndpoint(broker, UUID, {
-    reconnect: { initialDelay: 1500, maxDelay: 1500, jitter: 0 },
+  // The broker keeps the cloud's session across the restart; the endpoint's is lost with the
+  // restart (clean stop, but the endpoint must still resubscribe because the ACL'd session is new).
+  await using broker = await startMosquitto({ persistence: true });
+  await using cloud = await connectCloud(broker.cloudUrl, {
+    subscribe: "#",
+    clean: false,
+    clientId: "cloud-restart",
   });
+  const { endpoint, errors } = await tlsEndpoint(broker, UUID, { extra: { cleanSession: true } });
   await using _ = endpoint;
   const { throughput, speed } = vacuum(endpoint);
   const status = endpoint.status();
@@ -402,7 +404,14 @@ Deno.test("a missing key file is a ConfigError that names the key and the file",
 });
 
 Deno.test("waitOnFirstConnect keeps trying until the broker appears", async () => {
-  await using broker = await startMosquitto();
+  // The broker keeps the cloud's session across the restart, so nothing depends on who reconnects
+  // first.
+  await using broker = await startMosquitto({ persistence: true });
+  await using cloud = await connectCloud(broker.cloudUrl, {
+    subscribe: "#",
+    clean: false,
+    clientId: "cloud-wait",
+  });
   await broker.stop();
   const { endpoint } = await tlsEndpoint(broker, UUID, { waitOnFirstConnect: true });
   await using _ = endpoint;
@@ -411,10 +420,25 @@ Deno.test("waitOnFirstConnect keeps trying until the broker appears", async () =
   await until(() => endpoint.state === "offline", 5000, "a failed attempt");
   throughput.value = 42; // before the first connection: kept, not lost
   await broker.start();
-  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "#" });
   await connected;
-  const delayed = await cloud.waitFor((m) =>
-    m.topic === `@delayed/${UUID}` || m.topic.startsWith("@update/")
-  );
+  const delayed = await cloud.waitFor((m) => m.topic === `@delayed/${UUID}`, { timeout: 10_000 });
   assert.match(new TextDecoder().decode(delayed.payload), /42\.0/);
+});
+
+Deno.test("two @sets without timestamps in the same millisecond both apply, in order", async () => {
+  await using broker = await startMosquitto();
+  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: `@didSet/${UUID}/#` });
+  const frozen = Date.now();
+  const { endpoint, errors } = await tlsEndpoint(broker, UUID, { now: () => frozen });
+  await using _ = endpoint;
+  const { speed } = vacuum(endpoint);
+  await endpoint.connect();
+  const topic = `@set/${UUID}/VacuumCleaner/Parameters/set_throughput`;
+  await cloud.publish(topic, JSON.stringify({ value: 1 }));
+  await cloud.publish(topic, JSON.stringify({ value: 2 }));
+  const answers = await cloud.waitForCount(() => true, 2);
+  assert.deepEqual(answers.map((m) => decode(m).value), [1, 2]);
+  assert.deepEqual(answers.map((m) => decode(m).timestamp), [frozen / 1000, (frozen + 1) / 1000]);
+  assert.equal(speed.value, 2);
+  assert.deepEqual(errors, []);
 });

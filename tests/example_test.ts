@@ -3,6 +3,7 @@ import { serveDir } from "./_serve.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
+import type { AttributeModel } from "../lib/model/types.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud } from "./_cloud.ts";
 import { spawnDeno } from "./_process.ts";
@@ -20,13 +21,13 @@ async function demoRun(args: string[], home: string) {
   const child = spawnDeno(args, { env: { HOME: home, XDG_STATE_HOME: `${home}/state` } });
   try {
     await child.waitForLine(/LOCAL DEMO/);
-    await child.waitForLine(/^cloud  │ @online /);
-    await child.waitForLine(/^cloud  │ @update  VacuumCleaner\/Status\/throughput = /);
-    await child.waitForLine(/^cloud  │ @set     VacuumCleaner\/Parameters\//);
+    await child.waitForLine(/^cloud {2}│ @online /);
+    await child.waitForLine(/^cloud {2}│ @update {2}VacuumCleaner\/Status\/throughput = /);
+    await child.waitForLine(/^cloud {2}│ @set {5}VacuumCleaner\/Parameters\//);
     await child.waitForLine(/^device │ set_\w+ ← .* \(from the cloud\)/);
-    await child.waitForLine(/^cloud  │ @didSet  VacuumCleaner\/Parameters\//);
+    await child.waitForLine(/^cloud {2}│ @didSet {2}VacuumCleaner\/Parameters\//);
     child.kill("SIGINT");
-    await child.waitForLine(/^cloud  │ @offline /);
+    await child.waitForLine(/^cloud {2}│ @offline /);
     const status = await child.status;
     assert.equal(status.code, 0, child.stderr());
     assert.ok(!child.lines.some((l) => /REJECTED/.test(l)), child.lines.join("\n"));
@@ -95,10 +96,11 @@ Deno.test("the example connects over TLS with a properties file in ~/.config/clo
       timeout: 5000,
     });
     // Write every Parameter; each must be answered with a correct @didSet.
-    // deno-lint-ignore no-explicit-any
-    const parameters =
-      (decodePayload(online.payload).value as any).nodes.VacuumCleaner.objects.Parameters
-        .attributes;
+    const parameters = (decodePayload(online.payload).value as {
+      nodes: {
+        VacuumCleaner: { objects: { Parameters: { attributes: Record<string, AttributeModel> } } };
+      };
+    }).nodes.VacuumCleaner.objects.Parameters.attributes;
     const values: Record<string, boolean | number | string> = {
       set_identification: "VC-9",
       set_power_on: true,
