@@ -41,6 +41,7 @@ export {
   CloudioError,
   ConfigError,
   ConnectionError,
+  DroppedError,
   ModelError,
   ProtocolError,
   StoreError,

@@ -235,6 +235,48 @@ export class StoreError extends CloudioError {
 }
 
 /**
+ * The outbox dropped messages: it was full, or persistence is off and the endpoint was offline.
+ * Reported (at most once a second, with the count since the last report) so that no drop is
+ * silent; every drop is also counted in `Endpoint.outbox.dropped` and yielded by `status()`.
+ *
+ * @example
+ * ```ts
+ * import { DroppedError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new DroppedError(3, "full", "@update/u/n/o/a");
+ * assert.match(error.message, /Dropped 3 messages/);
+ * ```
+ */
+export class DroppedError extends CloudioError {
+  /** How many messages were dropped since the last report. */
+  readonly count: number;
+  /** Why. */
+  readonly reason: "full" | "offline";
+  /** The topic of the last message dropped. */
+  readonly topic: string;
+
+  /**
+   * Creates a drop report.
+   *
+   * @param count How many since the last report.
+   * @param reason `full` or `offline`.
+   * @param topic The last dropped message's topic.
+   */
+  constructor(count: number, reason: "full" | "offline", topic: string) {
+    super(
+      `Dropped ${count} message${count === 1 ? "" : "s"} (last: ${topic}): ${
+        reason === "full" ? "the outbox is full" : "offline with persistence off"
+      }`,
+    );
+    this.name = "DroppedError";
+    this.count = count;
+    this.reason = reason;
+    this.topic = topic;
+  }
+}
+
+/**
  * The endpoint was closed: the call cannot be honoured any more.
  *
  * @example

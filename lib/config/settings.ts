@@ -103,17 +103,18 @@ export interface EndpointSettings {
   /** The directory of the file store: `persistenceLocation`. */
   persistenceLocation?: string;
   /**
-   * How many `@update` messages are kept while offline: `update-limit` or `updateLimit`.
-   *
-   * @default {10000}
+   * How many value messages (`@update`, `@didSet`, `@transaction`) the outbox keeps at most:
+   * `update-limit` or `updateLimit`. Absent: the store's default (see the README).
    */
-  updateLimit: number;
-  /**
-   * How many `@logs` messages are kept while offline: `log-limit` or `logLimit`.
-   *
-   * @default {10000}
-   */
-  logLimit: number;
+  updateLimit?: number;
+  /** How many `@logs` messages the outbox keeps at most: `log-limit` or `logLimit`. */
+  logLimit?: number;
+  /** How many payload bytes of value messages the outbox keeps at most: `update-bytes-limit`. */
+  updateBytesLimit?: number;
+  /** How many payload bytes of `@logs` messages the outbox keeps at most: `log-bytes-limit`. */
+  logBytesLimit?: number;
+  /** What the outbox drops when full: `dropPolicy` = `oldest` or `latest-per-attribute`. */
+  dropPolicy?: "oldest" | "latest-per-attribute";
   /** The properties file the settings were read from, if any. */
   source?: string;
   /** Every property read, with its key as written, for extensions. */
@@ -671,10 +672,31 @@ export function settingsFromProperties(
     cleanSession: reader.boolean("cleanSession", false),
     maxInFlight: reader.number(["maxInFlight"], 1000, { whole: true }),
     persistence,
-    updateLimit: reader.number(["update-limit", "updateLimit"], 10_000, { whole: true }),
-    logLimit: reader.number(["log-limit", "logLimit"], 10_000, { whole: true }),
     properties: new Map(props),
   };
+  const limits: [keyof EndpointSettings, string[]][] = [
+    ["updateLimit", ["update-limit", "updateLimit"]],
+    ["logLimit", ["log-limit", "logLimit"]],
+    ["updateBytesLimit", ["update-bytes-limit", "updateBytesLimit"]],
+    ["logBytesLimit", ["log-bytes-limit", "logBytesLimit"]],
+  ];
+  for (const [field, keys] of limits) {
+    if (reader.get(...keys) !== undefined) {
+      (settings as unknown as Record<string, number>)[field] = reader.number(keys, 0, {
+        whole: true,
+      });
+    }
+  }
+  const policy = reader.get("dropPolicy");
+  if (policy) {
+    if (policy.value !== "oldest" && policy.value !== "latest-per-attribute") {
+      throw reader.error(
+        policy.key,
+        `"${policy.value}" is not a drop policy (use oldest or latest-per-attribute)`,
+      );
+    }
+    settings.dropPolicy = policy.value;
+  }
   const authorityCert = reader.location("ssl.authorityCert", places);
   if (authorityCert !== undefined) settings.authorityCert = authorityCert;
   const clientCert = reader.location("ssl.clientCert", places);

@@ -299,8 +299,6 @@ Deno.test("settingsFromProperties() applies the Java reference defaults", () => 
     cleanSession: false,
     maxInFlight: 1000,
     persistence: "file",
-    updateLimit: 10_000,
-    logLimit: 10_000,
     properties: props,
   });
 });
