@@ -30,6 +30,38 @@ export interface MqttTransportOptions {
 }
 
 type Client = InstanceType<typeof mqtt.MqttClient>;
+type Packet = Parameters<InstanceType<typeof mqtt.Store>["del"]>[0];
+type Callback = Parameters<InstanceType<typeof mqtt.Store>["del"]>[1];
+
+// MQTT.js handles packets it has already parsed on later ticks, so a PUBACK can reach a store
+// that end() has closed, and MQTT.js's own store then throws a TypeError from inside the client
+// (an uncaught error that would take the device's process down). This store answers "closed".
+class ClosableStore extends mqtt.Store {
+  #closed = false;
+  override close(cb: () => void): void {
+    this.#closed = true;
+    super.close(cb);
+  }
+  override put(
+    packet: Parameters<InstanceType<typeof mqtt.Store>["put"]>[0],
+    cb: () => void,
+  ): this {
+    if (this.#closed) return this.#refuse(cb);
+    return super.put(packet, cb);
+  }
+  override get(packet: Packet, cb: Callback): this {
+    if (this.#closed) return this.#refuse(cb);
+    return super.get(packet, cb);
+  }
+  override del(packet: Packet, cb: Callback): this {
+    if (this.#closed) return this.#refuse(cb);
+    return super.del(packet, cb);
+  }
+  #refuse(cb?: (error?: Error) => void): this {
+    cb?.(new Error("the connection is closed"));
+    return this;
+  }
+}
 
 const TLS_HINT = "check ssl.authorityCert, ssl.clientCert, ssl.clientKey and ssl.verifyHostname";
 
@@ -97,6 +129,8 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
         reconnectPeriod: 0,
         resubscribe: false,
         queueQoSZero: false,
+        incomingStore: new ClosableStore(),
+        outgoingStore: new ClosableStore(),
         will: {
           topic: params.will.topic,
           payload: toBuffer(params.will.payload),
