@@ -37,7 +37,7 @@ import type {
 } from "./model/types.ts";
 import { MemoryStore } from "./outbox/memory_store.ts";
 import { type DropPolicy, Outbox, type OutboxStats, type ReplayMode } from "./outbox/outbox.ts";
-import type { OutboxStore } from "./outbox/store.ts";
+import type { OutboxMessage, OutboxStore } from "./outbox/store.ts";
 import {
   type Credentials,
   type CredentialsProvider,
@@ -229,7 +229,8 @@ export class Endpoint implements AsyncDisposable {
   #online = false;
   #connecting?: Promise<void>;
   #loop?: Promise<void>;
-  #preparing?: Promise<{ first: Promise<void> }>;
+  #preparing?: Promise<{ transport: Transport; settings: EndpointSettings }>;
+  #early: (() => OutboxMessage)[] = [];
   #dropReport?: {
     count: number;
     reason: "full" | "offline";
@@ -433,7 +434,15 @@ export class Endpoint implements AsyncDisposable {
    */
   async connect(options: ConnectOptions = {}): Promise<void> {
     this.#assertOpen();
-    this.#connecting ??= this.#start();
+    if (!this.#connecting) {
+      // Live from now on: Static values are fixed and every change is kept for the cloud.
+      this.#state = "connecting";
+      const attempt = this.#connecting = this.#start();
+      // After a failure, connect() may be called again.
+      attempt.catch(() => {
+        if (this.#connecting === attempt) this.#connecting = undefined;
+      });
+    }
     const signal = options.signal;
     if (!signal) return await this.#connecting;
     signal.throwIfAborted();
@@ -450,14 +459,33 @@ export class Endpoint implements AsyncDisposable {
   }
 
   async #start(): Promise<void> {
-    this.#preparing = this.#prepare();
-    const { first } = await this.#preparing;
-    await first;
+    // Settings, transport and store are prepared once; a failure there (a ConfigError) returns
+    // the endpoint to where it was before connect().
+    const preparing = this.#preparing ??= this.#prepare();
+    let prepared: { transport: Transport; settings: EndpointSettings };
+    try {
+      prepared = await preparing;
+    } catch (error) {
+      if (this.#preparing === preparing) this.#preparing = undefined;
+      if (!this.#closed) this.#state = "idle";
+      this.#early = [];
+      throw error;
+    }
+    if (this.#closed) throw new ClosedError();
+    await this.#launch(prepared.transport, prepared.settings);
   }
 
-  // Reads the settings, builds the transport, opens the store and starts the loop. Returns the
-  // first-online promise inside an object, so that awaiting this does not wait for it.
-  async #prepare(): Promise<{ first: Promise<void> }> {
+  // Starts the connection loop; resolves when first online, rejects when the first attempt fails
+  // (unless waitOnFirstConnect) or the endpoint is closed first.
+  #launch(transport: Transport, settings: EndpointSettings): Promise<void> {
+    this.#state = "connecting";
+    return new Promise<void>((resolve, reject) => {
+      this.#loop = this.#run(transport, settings, resolve, reject);
+    });
+  }
+
+  // Reads the settings, builds the transport and opens the store and the outbox.
+  async #prepare(): Promise<{ transport: Transport; settings: EndpointSettings }> {
     const settings = await this.#loadSettings();
     this.#settings = settings;
     this.#format = settings.messageFormat;
@@ -494,18 +522,12 @@ export class Endpoint implements AsyncDisposable {
       onDrop: (entry, reason) => this.#dropped(entry.topic, reason),
       onError: (error) => this.#report(error),
     });
+    for (const build of this.#early.splice(0)) this.#outbox.add(build());
     if (this.#closed) {
       await this.#outbox.close();
       throw new ClosedError();
     }
-    this.#state = "connecting";
-    let firstResolve!: () => void, firstReject!: (error: unknown) => void;
-    const first = new Promise<void>((resolve, reject) => {
-      firstResolve = resolve;
-      firstReject = reject;
-    });
-    this.#loop = this.#run(transport, settings, firstResolve, firstReject);
-    return { first };
+    return { transport, settings };
   }
 
   // A store that cannot be opened (unwritable directory, corrupt file) must not keep a device
@@ -757,13 +779,21 @@ export class Endpoint implements AsyncDisposable {
   #didSet(attribute: Attribute): void {
     const model = attribute.toModel();
     if (model.value === undefined || model.timestamp === undefined) return;
-    this.#outbox!.add({
+    const path = attribute.path;
+    this.#enqueue(() => ({
       kind: "didSet",
-      topic: `@didSet/${this.uuid}/${attribute.path}`,
+      topic: `@didSet/${this.uuid}/${path}`,
       payload: encodeAttribute(this.#format, model),
       retain: true,
-      key: attribute.path,
-    });
+      key: path,
+    }));
+  }
+
+  // Puts a message into the outbox; while connect() is still reading the settings and opening
+  // the store, the message (a snapshot, encoded once the format and UUID are known) waits here.
+  #enqueue(build: () => OutboxMessage): void {
+    if (this.#outbox) this.#outbox.add(build());
+    else this.#early.push(build);
   }
 
   #changed(attribute: Attribute, previous: Snapshot): void {
@@ -773,13 +803,15 @@ export class Endpoint implements AsyncDisposable {
       return;
     }
     if (this.#pendingAnnounce.has(attribute.node)) this.#announce();
-    this.#outbox?.add({
+    const model = attribute.toModel();
+    const path = attribute.path;
+    this.#enqueue(() => ({
       kind: "update",
-      topic: `@update/${this.uuid}/${attribute.path}`,
-      payload: encodeAttribute(this.#format, attribute.toModel()),
+      topic: `@update/${this.uuid}/${path}`,
+      payload: encodeAttribute(this.#format, model),
       retain: true,
-      key: attribute.path,
-    });
+      key: path,
+    }));
   }
 
   #restructured(node: Node): void {
@@ -843,16 +875,18 @@ export class Endpoint implements AsyncDisposable {
         if (!open) throw new Error("Cannot commit the transaction: it has ended");
         finish();
         if (touched.size === 0) return;
-        const entries: [string, AttributeModel][] = [];
-        for (const attribute of touched.keys()) {
-          entries.push([`${this.uuid}/${attribute.path}`, attribute.toModel()]);
-        }
-        this.#outbox?.add({
+        const snapshot = [...touched.keys()].map((a) => [a.path, a.toModel()] as const);
+        this.#enqueue(() => ({
           kind: "transaction",
           topic: `@transaction/${this.uuid}`,
-          payload: encodeTransaction(this.#format, entries),
+          payload: encodeTransaction(
+            this.#format,
+            snapshot.map((
+              [path, model],
+            ): [string, AttributeModel] => [`${this.uuid}/${path}`, model]),
+          ),
           retain: false,
-        });
+        }));
       },
       rollback: () => {
         if (!open) return;
@@ -895,6 +929,7 @@ export class Endpoint implements AsyncDisposable {
    * @returns A promise that resolves once committed.
    */
   async flush(): Promise<void> {
+    await this.#preparing?.catch(() => {});
     await this.#outbox?.flush();
   }
 
@@ -904,8 +939,9 @@ export class Endpoint implements AsyncDisposable {
    * @param options A signal that stops waiting.
    * @returns A promise.
    */
-  delivered(options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.#outbox?.settled(options.signal) ?? Promise.resolve();
+  async delivered(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#preparing?.catch(() => {});
+    await this.#outbox?.settled(options.signal);
   }
 
   /** The outbox's counters: pending, dropped, delivered, in flight. */

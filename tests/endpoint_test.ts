@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, ConnectionError, type Endpoint, ProtocolError } from "../mod.ts";
+import { ConfigError, ConnectionError, Endpoint, ProtocolError } from "../mod.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
@@ -441,4 +441,40 @@ Deno.test("two @sets without timestamps in the same millisecond both apply, in o
   assert.deepEqual(answers.map((m) => decode(m).timestamp), [frozen / 1000, (frozen + 1) / 1000]);
   assert.equal(speed.value, 2);
   assert.deepEqual(errors, []);
+});
+
+Deno.test("connect() may be called again after a failed first attempt, and nothing set between is lost", async () => {
+  await using broker = await startMosquitto({ persistence: true });
+  await using cloud = await connectCloud(broker.cloudUrl, {
+    subscribe: "#",
+    clean: false,
+    clientId: "cloud-retry",
+  });
+  await broker.stop();
+  const { endpoint } = await tlsEndpoint(broker, UUID);
+  await using _ = endpoint;
+  const { throughput } = vacuum(endpoint);
+  await assert.rejects(() => endpoint.connect(), ConnectionError);
+  assert.equal(endpoint.state, "offline");
+  throughput.value = 1;
+  throughput.value = 2;
+  await broker.start();
+  await endpoint.connect();
+  const delayed = await cloud.waitFor((m) => m.topic === `@delayed/${UUID}`, { timeout: 10_000 });
+  // deno-lint-ignore no-explicit-any
+  assert.deepEqual((decode(delayed).messages as any[]).map((m) => m.data.value), [1, 2]);
+});
+
+Deno.test("a connect() that fails on its configuration leaves the endpoint as it was", async () => {
+  const endpoint = new Endpoint(UUID, { config: { persistence: "memory" }, onError: () => {} });
+  await using _ = endpoint;
+  const { throughput } = vacuum(endpoint);
+  await assert.rejects(() => endpoint.connect(), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.key, "hostUri");
+    return true;
+  });
+  assert.equal(endpoint.state, "idle");
+  throughput.value = 5; // an initial value again, no error
+  assert.equal(throughput.value, 5);
 });
