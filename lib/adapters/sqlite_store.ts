@@ -73,7 +73,8 @@ export class SqliteStore implements OutboxStore {
   #lastSeq: number;
   #insert: StatementSync;
   #select: StatementSync;
-  #delete: StatementSync;
+  #countRange: StatementSync;
+  #deleteRangeStatement: StatementSync;
   #oldest: StatementSync;
   #superseded: StatementSync;
   #getState: StatementSync;
@@ -89,9 +90,10 @@ export class SqliteStore implements OutboxStore {
     this.#select = db.prepare(
       "SELECT seq, kind, topic, key, retain, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
     );
-    this.#delete = db.prepare(
-      "DELETE FROM outbox WHERE seq = ? RETURNING kind, length(payload) AS bytes",
+    this.#countRange = db.prepare(
+      "SELECT kind, count(*) AS n, sum(length(payload)) AS bytes FROM outbox WHERE seq BETWEEN ? AND ? GROUP BY kind",
     );
+    this.#deleteRangeStatement = db.prepare("DELETE FROM outbox WHERE seq BETWEEN ? AND ?");
     this.#oldest = db.prepare(
       "SELECT seq, kind, topic, key, retain, payload FROM outbox WHERE kind IN (?, ?, ?) ORDER BY seq LIMIT 1",
     );
@@ -216,17 +218,32 @@ export class SqliteStore implements OutboxStore {
     return (this.#select.all(afterSeq, limit) as unknown as Row[]).map(toEntry);
   }
 
-  /** Deletes messages. */
+  /** Deletes messages; consecutive sequence numbers go in one range (a batch is one or two). */
   delete(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
     this.#begin();
-    for (const seq of seqs) {
-      const row = this.#delete.get(seq) as { kind: number; bytes: number } | undefined;
-      if (!row) continue;
-      const usage = this.#usage[classOf(KINDS[row.kind] ?? "update")];
-      usage.messages--;
-      usage.bytes -= row.bytes;
+    const sorted = seqs.length > 1 ? [...seqs].sort((a, b) => a - b) : seqs;
+    let from = sorted[0], to = sorted[0];
+    for (let i = 1; i <= sorted.length; i++) {
+      const seq = sorted[i];
+      if (seq === to || seq === to + 1) {
+        to = seq;
+        continue;
+      }
+      this.#deleteRange(from, to);
+      from = to = seq;
     }
+  }
+
+  #deleteRange(from: number, to: number): void {
+    for (
+      const row of this.#countRange.all(from, to) as { kind: number; n: number; bytes: number }[]
+    ) {
+      const usage = this.#usage[classOf(KINDS[row.kind] ?? "update")];
+      usage.messages -= row.n;
+      usage.bytes -= row.bytes ?? 0;
+    }
+    this.#deleteRangeStatement.run(from, to);
   }
 
   /** Removes one message of a class to make room. */

@@ -259,7 +259,14 @@ export class CborWriter implements Writer {
   finish(): Uint8Array {
     return this.#buffer.slice(0, this.#length);
   }
+
+  /** Empties the writer, keeping its buffer. */
+  reset(): void {
+    this.#length = 0;
+  }
 }
+
+const scratch = new CborWriter(1024);
 
 function isAscii(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
@@ -286,5 +293,9 @@ function isAscii(value: string): boolean {
  * ```
  */
 export function createWriter(format: MessageFormat): Writer {
-  return format === "CBOR" ? new CborWriter() : new JsonWriter();
+  if (format === "JSON") return new JsonWriter();
+  // Encoding is synchronous and never nested, so one CBOR scratch buffer serves every message
+  // (finish() copies out); it grows to the largest message written and stays.
+  scratch.reset();
+  return scratch;
 }

@@ -305,7 +305,13 @@ export class Outbox {
     this.#pumping = true;
     try {
       while (link === this.#link && this.#inFlight < link.maxInFlight) {
-        const entries = this.#store.read(this.#cursor, Math.min(PAGE, link.batchMessages));
+        // Read no more than can go out now: a batch's worth while replaying, else the window.
+        const replaying = link.replay === "delayed" && this.#cursor < this.#backlogEnd;
+        const room = link.maxInFlight - this.#inFlight;
+        const entries = this.#store.read(
+          this.#cursor,
+          replaying ? link.batchMessages : Math.min(PAGE, room),
+        );
         if (entries.length === 0) break;
         let i = 0;
         while (i < entries.length && this.#inFlight < link.maxInFlight) {
@@ -344,22 +350,25 @@ export class Outbox {
     }
   }
 
+  // The closures keep only sequence numbers, so that entries die young while they wait.
   #sendOne(link: OutboxLink, entry: OutboxEntry): void {
     const generation = this.#generation;
+    const seqs = [entry.seq];
     this.#inFlight++;
     link.publish(entry.topic, entry.payload, entry.retain).then(
-      () => this.#acked(generation, [entry.seq], false),
+      () => this.#acked(generation, seqs, false),
       () => {},
     );
   }
 
   #sendBatch(link: OutboxLink, batch: OutboxEntry[]): void {
     const generation = this.#generation;
+    const seqs = batch.map((e) => e.seq);
     this.#inFlight++;
     this.#batchesInFlight++;
     const payload = encodeDelayed(link.format, link.now(), batch);
     link.publish(link.delayedTopic, payload, false).then(
-      () => this.#acked(generation, batch.map((e) => e.seq), true),
+      () => this.#acked(generation, seqs, true),
       () => {},
     );
   }
