@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { DroppedError, StoreError } from "../mod.ts";
+import { startMosquitto } from "./_broker.ts";
+import { connectCloud } from "./_cloud.ts";
+import { randomUuid, tlsEndpoint, until } from "./_endpoint.ts";
+import { crashSoak, restartSoak, volumeSoak } from "./_soak.ts";
+import { Tally } from "./_tally.ts";
+
+Deno.test("10,000 updates while the broker is stopped and restarted 20 times: every value arrives in order", async () => {
+  const { tally, outbox } = await restartSoak({
+    updates: 10_000,
+    attributes: 5,
+    restarts: 20,
+    persistence: "file",
+  });
+  console.log(
+    `  ${tally.summary()}; ${tally.messages["@delayed"] ?? 0} @delayed, ${outbox?.batches} batches`,
+  );
+  assert.deepEqual(tally.missing(), [], tally.summary());
+  assert.equal(tally.delivered, 10_000);
+  assert.equal(tally.outOfOrder, 0);
+  assert.ok((tally.messages["@delayed"] ?? 0) > 0, "the backlog went out as @delayed");
+  assert.deepEqual(outbox?.dropped, { full: 0, offline: 0 });
+});
+
+Deno.test("the same with a memory outbox and direct replay", async () => {
+  const { tally } = await restartSoak({
+    updates: 3_000,
+    attributes: 3,
+    restarts: 6,
+    persistence: "memory",
+    replay: "direct",
+    format: "JSON",
+  });
+  assert.deepEqual(tally.missing(), [], tally.summary());
+  assert.equal(tally.outOfOrder, 0);
+  assert.equal(tally.messages["@delayed"] ?? 0, 0, "direct replay sends no @delayed");
+});
+
+Deno.test("an endpoint process killed with SIGKILL delivers every value it reported durable after restart", async () => {
+  const { tally, durable } = await crashSoak({
+    updates: 100_000,
+    attributes: 5,
+    stopBrokerAfter: 500,
+    killAfter: 2_000,
+  });
+  console.log(`  durable ${durable}; ${tally.summary(durable)}`);
+  assert.ok(durable >= 2_000);
+  assert.ok(tally.complete(durable), `missing: ${tally.missing()}`);
+  assert.equal(tally.outOfOrder, 0);
+});
+
+Deno.test("updates queued offline on disk hold no memory per value and replay completely", async () => {
+  // The heap in use after a full GC must not depend on how many values wait on disk.
+  const small = await volumeSoak(2_000);
+  const large = await volumeSoak(40_000);
+  for (const run of [small, large]) {
+    console.log(
+      `  ${run.tally.summary()}; heap after GC ${(run.heap / 2 ** 20).toFixed(1)} MiB, ` +
+        `peak RSS ${(run.rss / 2 ** 20).toFixed(0)} MiB, replayed in ${run.drainMs} ms`,
+    );
+    assert.deepEqual(run.tally.missing(), [], run.tally.summary());
+    assert.equal(run.tally.outOfOrder, 0);
+  }
+  assert.ok(
+    large.heap < small.heap + 4 * 2 ** 20,
+    `heap ${small.heap} → ${large.heap} for 20× the backlog`,
+  );
+});
+
+Deno.test("a full outbox drops the oldest values, counts them and reports them", async () => {
+  await using broker = await startMosquitto({ persistence: true });
+  const uuid = randomUuid();
+  const tally = new Tally(uuid, 50);
+  await using _cloud = await connectCloud(broker.cloudUrl, {
+    subscribe: [`@update/${uuid}/#`, `@delayed/${uuid}`],
+    clean: false,
+    clientId: `full-${uuid.slice(0, 8)}`,
+    onMessage: (m) => tally.message(m.topic, m.payload),
+  });
+  const { endpoint, errors } = await tlsEndpoint(broker, uuid, {
+    limits: { updates: { messages: 10 } },
+  });
+  await using _ = endpoint;
+  const a = endpoint.addNode("Node").addObject("Status").addAttribute("a0", {
+    type: "Integer",
+    constraint: "Status",
+  });
+  const drops: number[] = [];
+  (async () => {
+    for await (const event of endpoint.status()) {
+      if (event.type === "dropped") drops.push(event.total);
+    }
+  })();
+  await endpoint.connect();
+  await broker.stop();
+  await until(() => endpoint.state !== "online");
+  for (let v = 1; v <= 50; v++) a.value = v;
+  assert.equal(endpoint.outbox?.dropped.full, 40);
+  await broker.start();
+  await until(() => endpoint.state === "online", 10_000);
+  await endpoint.delivered();
+  await until(() => tally.delivered >= 10);
+  assert.deepEqual(
+    tally.missing(50),
+    Array.from({ length: 40 }, (_, i) => i + 1),
+    "the oldest 40 went",
+  );
+  assert.equal(drops.length, 40);
+  const reported = errors.filter((e) => e instanceof DroppedError) as DroppedError[];
+  assert.ok(reported.length >= 1);
+  assert.equal(reported[0].reason, "full");
+});
+
+Deno.test("an outbox directory that cannot be created is reported and the endpoint buffers in memory", async () => {
+  await using broker = await startMosquitto();
+  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "@update/#" });
+  // A path below a regular file cannot be a directory, even for root.
+  const { endpoint, errors } = await tlsEndpoint(broker, randomUuid(), {
+    extra: { persistence: "file", persistenceLocation: "/dev/null/outbox" },
+  });
+  await using _ = endpoint;
+  const a = endpoint.addNode("Node").addObject("Status").addAttribute("a", {
+    type: "Integer",
+    constraint: "Status",
+  });
+  await endpoint.connect();
+  const error = errors.find((e) => e instanceof StoreError) as StoreError | undefined;
+  assert.ok(error, "a StoreError was reported");
+  assert.match(error.message, /\/dev\/null\/outbox.*buffering in memory/);
+  a.value = 1;
+  await cloud.waitFor((m) => m.topic.endsWith("/Node/Status/a"));
+});
+
+Deno.test("a corrupt outbox file is reported, left alone, and the endpoint buffers in memory", async () => {
+  await using broker = await startMosquitto();
+  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "@update/#" });
+  const uuid = randomUuid();
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-corrupt-" });
+  try {
+    const garbage = new TextEncoder().encode("SQLite format 3\0 but not really ".repeat(100));
+    await Deno.writeFile(`${dir}/${uuid}.outbox.sqlite`, garbage);
+    const { endpoint, errors } = await tlsEndpoint(broker, uuid, {
+      extra: { persistence: "file", persistenceLocation: dir },
+    });
+    await using _ = endpoint;
+    const a = endpoint.addNode("Node").addObject("Status").addAttribute("a", {
+      type: "Integer",
+      constraint: "Status",
+    });
+    await endpoint.connect();
+    assert.ok(
+      errors.some((e) => e instanceof StoreError && e.path === `${dir}/${uuid}.outbox.sqlite`),
+    );
+    a.value = 1;
+    await cloud.waitFor((m) => m.topic.endsWith("/Node/Status/a"));
+    assert.deepEqual(
+      await Deno.readFile(`${dir}/${uuid}.outbox.sqlite`),
+      garbage,
+      "left untouched",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
