@@ -55,6 +55,7 @@ export { createMqttTransport } from "./lib/adapters/mqtt.ts";
 export { modelFromJson, nodeFromJson } from "./connectors/json.ts";
 export { modelFromXml } from "./connectors/xml.ts";
 export { modelProblems } from "./lib/model/validate.ts";
+export { Logger } from "./lib/logs/logger.ts";
 
 export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./lib/endpoint.ts";
 export type { NodeOptions } from "./lib/model/node.ts";
@@ -82,6 +83,14 @@ export type { BrokerAddress, EndpointSettings, SettingsOptions } from "./lib/con
 export type { ConnectorOptions } from "./connectors/json.ts";
 export { LOG_LEVELS } from "./lib/codec/encode.ts";
 export type { LogLevel, LogRecord } from "./lib/codec/encode.ts";
+export type { LogRateOptions } from "./lib/logs/logger.ts";
+export type {
+  FileRunner,
+  JobCommand,
+  JobContext,
+  JobHandler,
+  JobOptions,
+} from "./lib/jobs/jobs.ts";
 export type { EndpointState, EndpointStatus } from "./lib/session/status.ts";
 export type { BackoffOptions } from "./lib/session/backoff.ts";
 export type { DropPolicy, OutboxLimits, OutboxStats, ReplayMode } from "./lib/outbox/outbox.ts";

@@ -13,7 +13,18 @@ import {
   DEFAULT_MAX_PAYLOAD,
   parseSetCommand,
 } from "./codec/decode.ts";
-import { encodeAttribute, encodeEndpoint, encodeNode, encodeTransaction } from "./codec/encode.ts";
+import {
+  encodeAttribute,
+  encodeEndpoint,
+  encodeExecOutput,
+  encodeLog,
+  encodeNode,
+  encodeTransaction,
+  type LogLevel,
+  type LogRecord,
+} from "./codec/encode.ts";
+import { type JobHandler, type JobOptions, Jobs, parseJobCommand } from "./jobs/jobs.ts";
+import { isLogLevel, Logger, LogRateLimit, type LogRateOptions } from "./logs/logger.ts";
 import { type EndpointSettings, settingsFromProperties } from "./config/settings.ts";
 import {
   ClosedError,
@@ -114,6 +125,17 @@ export interface EndpointOptions {
    * @default {Date.now}
    */
   now?: () => number;
+  /**
+   * The remote log level until the cloud sets one with `@logsLevel` (which is then kept in the
+   * outbox store across restarts).
+   *
+   * @default {"ERROR"}
+   */
+  logLevel?: LogLevel;
+  /** The rate limit of remote logs (default 20 records/s, bursts of 100). */
+  logRate?: LogRateOptions;
+  /** Remote jobs: the folder `file://` jobs may run from (none by default) and the default timeout. */
+  jobs?: { folder?: string; timeout?: number; concurrency?: number };
 }
 
 /** Options of {@linkcode Endpoint.prototype.connect}. */
@@ -152,7 +174,10 @@ function definedOnly<T extends object>(record: T): Partial<T> {
 /** An attribute's value and timestamp at one moment. */
 type Snapshot = { value?: AttributeValue; timestamp?: number };
 
-const SUBSCRIPTIONS = (uuid: string) => [`@set/${uuid}/#`];
+// @set first: a refusal of it is fatal; @exec and @logsLevel are exact topics (a wildcard there
+// is an invalid topic that RabbitMQ disconnects on).
+const SUBSCRIPTIONS = (uuid: string) => [`@set/${uuid}/#`, `@exec/${uuid}`, `@logsLevel/${uuid}`];
+const LOGS_LEVEL_STATE = "logsLevel";
 const DEFAULT_LIMITS = {
   memory: {
     updates: { messages: 100_000, bytes: 32 << 20 },
@@ -231,6 +256,11 @@ export class Endpoint implements AsyncDisposable {
   #loop?: Promise<void>;
   #preparing?: Promise<{ transport: Transport; settings: EndpointSettings }>;
   #early: (() => OutboxMessage)[] = [];
+  #logLevel: LogLevel;
+  #logLimit: LogRateLimit;
+  #loggers = new Map<string, Logger>();
+  #jobs: Jobs;
+  #reporting = false;
   #dropReport?: {
     count: number;
     reason: "full" | "offline";
@@ -263,6 +293,19 @@ export class Endpoint implements AsyncDisposable {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? defaultOnError;
+    if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) {
+      throw new TypeError(`Cannot use log level ${JSON.stringify(options.logLevel)}`);
+    }
+    this.#logLevel = options.logLevel ?? "ERROR";
+    this.#logLimit = new LogRateLimit(options.logRate ?? {}, this.#now());
+    this.#jobs = new Jobs({
+      output: (correlationID, line) => this.#jobOutput(correlationID, line),
+      refused: (error) => this.#report(error),
+      folder: options.jobs?.folder,
+      timeout: options.jobs?.timeout,
+      concurrency: options.jobs?.concurrency,
+      runFile: (options.platform ?? defaultPlatform())?.runFile,
+    });
     this.#host = {
       live: () => this.#state !== "idle",
       now: () => this.#now(),
@@ -522,6 +565,8 @@ export class Endpoint implements AsyncDisposable {
       onDrop: (entry, reason) => this.#dropped(entry.topic, reason),
       onError: (error) => this.#report(error),
     });
+    const persisted = store.getState(LOGS_LEVEL_STATE);
+    if (isLogLevel(persisted)) this.#logLevel = persisted;
     for (const build of this.#early.splice(0)) this.#outbox.add(build());
     if (this.#closed) {
       await this.#outbox.close();
@@ -683,6 +728,15 @@ export class Endpoint implements AsyncDisposable {
         url: this.#transport?.url,
       });
     }
+    filters.forEach((filter, i) => {
+      if (i > 0 && (granted[i] ?? 0x80) >= 0x80) {
+        this.#report(
+          new ConnectionError(`The broker refused the subscription to ${filter}`, {
+            url: this.#transport?.url,
+          }),
+        );
+      }
+    });
     // The @online carries every node: nothing is left to announce separately.
     this.#pendingAnnounce.clear();
     const payload = encodeEndpoint(this.#format, this.toModel(), settings.supportedFormats);
@@ -693,6 +747,8 @@ export class Endpoint implements AsyncDisposable {
     try {
       const levels = topic.split("/");
       if (levels[0] === "@set") this.#handleSet(topic, levels, payload);
+      else if (levels[0] === "@logsLevel") this.#handleLogsLevel(topic, levels, payload);
+      else if (levels[0] === "@exec") this.#handleExec(topic, levels, payload);
       else {
         throw new ProtocolError(
           `Cannot handle a message on ${topic}: the endpoint did not subscribe to it`,
@@ -774,6 +830,177 @@ export class Endpoint implements AsyncDisposable {
     }
     writeAttribute(attribute, value, timestamp, "cloud");
     this.#didSet(attribute);
+  }
+
+  // Protocol §6.8: the cloud never sends the level again, so it is kept in the store.
+  #handleLogsLevel(topic: string, levels: string[], payload: Uint8Array): void {
+    if (levels.length !== 2 || levels[1] !== this.uuid) {
+      throw new ProtocolError(`Cannot apply ${topic}: the topic is not @logsLevel/${this.uuid}`, {
+        code: "invalid-topic",
+        topic,
+      });
+    }
+    const { value } = decodePayload(payload, {
+      topic,
+      maxBytes: this.#options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    });
+    if (!isLogLevel(value.level)) {
+      throw new ProtocolError(
+        `Cannot apply ${topic}: ${JSON.stringify(value.level ?? null)} is not a log level`,
+        {
+          code: "wrong-type",
+          topic,
+        },
+      );
+    }
+    this.#logLevel = value.level;
+    this.#outbox?.store.setState(LOGS_LEVEL_STATE, value.level);
+    this.#outbox?.flush().catch((error) => this.#report(error));
+  }
+
+  #handleExec(topic: string, levels: string[], payload: Uint8Array): void {
+    if (levels.length !== 2 || levels[1] !== this.uuid) {
+      throw new ProtocolError(
+        `Cannot run the job of ${topic}: the topic is not @exec/${this.uuid}`,
+        {
+          code: "invalid-topic",
+          topic,
+        },
+      );
+    }
+    const { value } = decodePayload(payload, {
+      topic,
+      maxBytes: this.#options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    });
+    const command = parseJobCommand(value, topic);
+    this.#jobs.run(command, topic).catch((error) => this.#report(error));
+  }
+
+  #jobOutput(correlationID: string, line: string): void {
+    if (this.#state === "idle" || this.#closed) return;
+    this.#enqueue(() => ({
+      kind: "execOutput",
+      topic: `@execOutput/${this.uuid}/${correlationID}`,
+      payload: encodeExecOutput(this.#format, { correlationID, data: line }),
+      retain: false,
+    }));
+  }
+
+  #shipLog(record: LogRecord): void {
+    // Logs ship once connect() was called; the library's own errors never become @logs.
+    if (this.#state === "idle" || this.#closed || this.#reporting) return;
+    this.#enqueue(() => ({
+      kind: "logs",
+      topic: `@logs/${this.uuid}`,
+      payload: encodeLog(this.#format, record),
+      retain: false,
+    }));
+  }
+
+  /**
+   * Returns a logger whose records reach the cloud as `@logs` when their level is at or above
+   * the level the cloud set with `@logsLevel` (default `ERROR`, kept across restarts with
+   * `persistence=file`). Records are rate-limited (20/s, bursts of 100, by default) and wait in
+   * the outbox while offline.
+   *
+   * @param name The logger's name, shipped as `loggerName`.
+   * @returns The logger (the same one for the same name).
+   *
+   * @example
+   * ```ts ignore
+   * const log = endpoint.logger("drive");
+   * log.error("motor stalled");
+   * if (log.enabled("DEBUG")) log.debug("state", state);
+   * ```
+   */
+  logger(name = "app"): Logger {
+    let logger = this.#loggers.get(name);
+    if (!logger) {
+      logger = new Logger(name, {
+        level: () => this.#logLevel,
+        ship: (record) => this.#shipLog(record),
+        now: () => this.#now(),
+      }, this.#logLimit);
+      this.#loggers.set(name, logger);
+    }
+    return logger;
+  }
+
+  /** The remote log level in force: the cloud's last `@logsLevel`, or the default. */
+  get logLevel(): LogLevel {
+    return this.#logLevel;
+  }
+
+  /**
+   * Sends what the program writes with `console.error`, `warn`, `info`, `log` and `debug` to a
+   * logger too (ERROR, WARN, INFO, INFO, DEBUG), while still printing it. The library's own
+   * reports are never forwarded.
+   *
+   * @param name The logger's name.
+   * @returns A disposable that restores the console.
+   *
+   * @example
+   * ```ts ignore
+   * using _bridge = endpoint.bridgeConsole();
+   * console.warn("filter almost full"); // printed, and shipped as WARN when enabled
+   * ```
+   */
+  bridgeConsole(name = "console"): Disposable {
+    const logger = this.logger(name);
+    const methods = {
+      error: "ERROR",
+      warn: "WARN",
+      info: "INFO",
+      log: "INFO",
+      debug: "DEBUG",
+    } as const;
+    const originals = new Map<string, (...parts: unknown[]) => void>();
+    const target = console as unknown as Record<string, (...parts: unknown[]) => void>;
+    for (const [method, level] of Object.entries(methods)) {
+      const original = target[method];
+      originals.set(method, original);
+      target[method] = (...parts: unknown[]) => {
+        original.apply(console, parts);
+        logger.log(level, ...parts);
+      };
+    }
+    return {
+      [Symbol.dispose]() {
+        for (const [method, original] of originals) target[method] = original;
+      },
+    };
+  }
+
+  /**
+   * Registers a remote job the cloud can run with `@exec` as `cmd://<name>`. Its output lines
+   * go back as `@execOutput` when asked for; a job that throws reports its error in one line; a
+   * job that outlives its timeout sees its signal abort. `cmd://listJobs` is built in.
+   *
+   * @param name The job's name: letters, digits, `_` and `-`.
+   * @param handler The job.
+   * @param options Its timeout.
+   * @throws {TypeError} When the name is invalid or taken.
+   *
+   * @example
+   * ```ts ignore
+   * endpoint.addJob("selfTest", async (job) => {
+   *   job.output("motor ok");
+   *   job.output(`battery ${await battery()} %`);
+   * });
+   * ```
+   */
+  addJob(name: string, handler: JobHandler, options: JobOptions = {}): void {
+    this.#jobs.register(name, handler, options);
+  }
+
+  /**
+   * Removes a remote job.
+   *
+   * @param name The job's name.
+   * @returns Whether there was one.
+   */
+  removeJob(name: string): boolean {
+    return this.#jobs.unregister(name);
   }
 
   #didSet(attribute: Attribute): void {
@@ -1001,6 +1228,7 @@ export class Endpoint implements AsyncDisposable {
     if (this.#online && this.#outbox && timeout > 0) {
       await withTimeout(this.#outbox.settled(), timeout);
     }
+    this.#jobs.cancelAll();
     this.#state = "closed";
     this.#closed = true;
     this.#stop.abort(); // the loop publishes @offline and disconnects
@@ -1009,7 +1237,7 @@ export class Endpoint implements AsyncDisposable {
     await this.#outbox?.close().catch((error) => this.#report(error));
     if (this.#dropReport?.timer !== undefined) clearTimeout(this.#dropReport.timer);
     if (this.#dropReport?.count) {
-      this.#onError(
+      this.#tell(
         new DroppedError(this.#dropReport.count, this.#dropReport.reason, this.#dropReport.topic),
       );
     }
@@ -1047,7 +1275,7 @@ export class Endpoint implements AsyncDisposable {
         this.#dropReport = undefined;
         return;
       }
-      this.#onError(new DroppedError(report.count, report.reason, report.topic));
+      this.#tell(new DroppedError(report.count, report.reason, report.topic));
       report.count = 0;
       report.timer = this.#closed ? undefined : setTimeout(flush, 1000);
       if (report.timer === undefined) this.#dropReport = undefined;
@@ -1066,10 +1294,19 @@ export class Endpoint implements AsyncDisposable {
         cause: error,
       });
     this.#emit({ type: "error", error: typed });
+    this.#tell(typed);
+  }
+
+  // Every call of onError goes through here: a failing handler must not take the endpoint down,
+  // and what it prints (console bridged to @logs) must not come back as @logs.
+  #tell(error: CloudioError): void {
+    this.#reporting = true;
     try {
-      this.#onError(typed);
+      this.#onError(error);
     } catch {
-      // A failing error handler must not take the endpoint down.
+      // Ignored on purpose.
+    } finally {
+      this.#reporting = false;
     }
   }
 }

@@ -11,6 +11,7 @@
 
 import type { EndpointSettings } from "./config/settings.ts";
 import type { OutboxStore } from "./outbox/store.ts";
+import type { FileRunner } from "./jobs/jobs.ts";
 import type { Transport } from "./session/transport.ts";
 
 /** TLS material as PEM text. */
@@ -53,6 +54,8 @@ export interface Platform {
    * @throws {StoreError} When a durable store cannot be opened.
    */
   openStore(settings: EndpointSettings): Promise<OutboxStore>;
+  /** Runs `file://` jobs without a shell; absent where programs cannot run. */
+  runFile?: FileRunner;
 }
 
 let registered: Platform | undefined;

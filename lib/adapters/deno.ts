@@ -66,6 +66,50 @@ export function storeDirectory(settings: EndpointSettings): string {
   return `${dir}/.local/state/cloud.io`;
 }
 
+/**
+ * Runs a `file://` job: the program itself, no shell, its arguments as given; stdout and stderr
+ * are streamed line by line; the process is killed when the signal aborts.
+ *
+ * @param path The program.
+ * @param args Its arguments.
+ * @param signal Aborts the run.
+ * @param onLine Receives each output line.
+ * @returns The exit code.
+ */
+export async function runFile(
+  path: string,
+  args: string[],
+  signal: AbortSignal,
+  onLine: (line: string) => void,
+): Promise<number> {
+  const child = new Deno.Command(path, { args, stdin: "null", stdout: "piped", stderr: "piped" })
+    .spawn();
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  signal.addEventListener("abort", kill, { once: true });
+  const lines = async (stream: ReadableStream<Uint8Array>) => {
+    let partial = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      partial += chunk;
+      const parts = partial.split(/\r?\n/);
+      partial = parts.pop()!;
+      for (const line of parts) onLine(line);
+    }
+    if (partial) onLine(partial);
+  };
+  try {
+    const [status] = await Promise.all([child.status, lines(child.stdout), lines(child.stderr)]);
+    return status.code;
+  } finally {
+    signal.removeEventListener("abort", kill);
+  }
+}
+
 /** The Deno platform. */
 export const denoPlatform: Platform = {
   loadSettings(name, locations) {
@@ -97,4 +141,5 @@ export const denoPlatform: Platform = {
     }
     return SqliteStore.open(`${dir}/${settings.uuid}.outbox.sqlite`);
   },
+  runFile,
 };

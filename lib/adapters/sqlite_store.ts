@@ -29,7 +29,8 @@ export interface SqliteStoreOptions {
   synchronous?: "full" | "normal";
 }
 
-const KINDS: OutboxKind[] = ["update", "didSet", "transaction", "logs"];
+// Stored by index: append new kinds at the end only.
+const KINDS: OutboxKind[] = ["update", "didSet", "transaction", "logs", "execOutput"];
 const SCHEMA_VERSION = 1;
 
 interface Row {
@@ -248,7 +249,7 @@ export class SqliteStore implements OutboxStore {
 
   /** Removes one message of a class to make room. */
   evict(cls: OutboxClass, latestPerKey: boolean): OutboxEntry | undefined {
-    const kinds = cls === "logs" ? [3, 3, 3] : [0, 1, 2];
+    const kinds = cls === "logs" ? [3, 4, 4] : [0, 1, 2];
     let row = latestPerKey ? this.#superseded.get(...kinds) as Row | undefined : undefined;
     row ??= this.#oldest.get(...kinds) as Row | undefined;
     if (!row) return undefined;

@@ -103,8 +103,10 @@ export interface OutboxStats {
 
 const PAGE = 512;
 
+// @delayed may carry @update, @transaction and @logs (and @didSet, which the cloud ignores
+// there): @didSet and @execOutput are re-published one by one instead.
 function delayable(entry: OutboxEntry): boolean {
-  return entry.kind !== "didSet";
+  return entry.kind === "update" || entry.kind === "transaction" || entry.kind === "logs";
 }
 
 /**

@@ -10,9 +10,12 @@
  */
 
 /** The kinds of message that go through the outbox. */
-export type OutboxKind = "update" | "didSet" | "transaction" | "logs";
+export type OutboxKind = "update" | "didSet" | "transaction" | "logs" | "execOutput";
 
-/** The two classes that have their own limits: values (`update`, `didSet`, `transaction`) and logs. */
+/**
+ * The two classes that have their own limits: values (`update`, `didSet`, `transaction`) and
+ * logs (`logs`, and job output `execOutput`).
+ */
 export type OutboxClass = "updates" | "logs";
 
 /**
@@ -22,7 +25,7 @@ export type OutboxClass = "updates" | "logs";
  * @returns `logs` for logs, `updates` for the rest.
  */
 export function classOf(kind: OutboxKind): OutboxClass {
-  return kind === "logs" ? "logs" : "updates";
+  return kind === "logs" || kind === "execOutput" ? "logs" : "updates";
 }
 
 /** A message waiting to be delivered. */
