@@ -56,6 +56,7 @@ export { modelFromJson, nodeFromJson } from "./connectors/json.ts";
 export { modelFromXml } from "./connectors/xml.ts";
 export { modelProblems } from "./lib/model/validate.ts";
 export { Logger } from "./lib/logs/logger.ts";
+export { readCertificate } from "./lib/tls/x509.ts";
 
 export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./lib/endpoint.ts";
 export type { NodeOptions } from "./lib/model/node.ts";
@@ -84,6 +85,7 @@ export type { ConnectorOptions } from "./connectors/json.ts";
 export { LOG_LEVELS } from "./lib/codec/encode.ts";
 export type { LogLevel, LogRecord } from "./lib/codec/encode.ts";
 export type { LogRateOptions } from "./lib/logs/logger.ts";
+export type { CertificateInfo } from "./lib/tls/x509.ts";
 export type {
   FileRunner,
   JobCommand,

@@ -25,6 +25,7 @@ import {
 } from "./codec/encode.ts";
 import { type JobHandler, type JobOptions, Jobs, parseJobCommand } from "./jobs/jobs.ts";
 import { isLogLevel, Logger, LogRateLimit, type LogRateOptions } from "./logs/logger.ts";
+import { type CertificateInfo, readCertificate } from "./tls/x509.ts";
 import { type EndpointSettings, settingsFromProperties } from "./config/settings.ts";
 import {
   ClosedError,
@@ -134,6 +135,13 @@ export interface EndpointOptions {
   logLevel?: LogLevel;
   /** The rate limit of remote logs (default 20 records/s, bursts of 100). */
   logRate?: LogRateOptions;
+  /**
+   * How long before the client certificate expires a warning is given, in ms; the certificate's
+   * expiry is also in every `certificate` status event.
+   *
+   * @default {2592000000}
+   */
+  certificateWarning?: number;
   /** Remote jobs: the folder `file://` jobs may run from (none by default) and the default timeout. */
   jobs?: { folder?: string; timeout?: number; concurrency?: number };
 }
@@ -534,11 +542,12 @@ export class Endpoint implements AsyncDisposable {
     this.#format = settings.messageFormat;
     const platform = this.#options.platform ?? defaultPlatform();
     const credentials = this.#options.credentials;
-    const provider: CredentialsProvider | undefined = typeof credentials === "function"
+    const given: CredentialsProvider | undefined = typeof credentials === "function"
       ? credentials
       : credentials
       ? () => Promise.resolve(credentials)
-      : undefined;
+      : platform?.credentials?.(settings);
+    const provider = given ? this.#inspected(given, settings) : undefined;
     const transport = this.#options.transport ??
       this.#requirePlatform(platform).createTransport(settings, provider);
     this.#transport = transport;
@@ -573,6 +582,71 @@ export class Endpoint implements AsyncDisposable {
       throw new ClosedError();
     }
     return { transport, settings };
+  }
+
+  // Every connection attempt asks for the credentials again (renewed files are used at the next
+  // reconnect); each time the client certificate is checked against the UUID and its expiry
+  // reported ahead of time.
+  #inspected(provider: CredentialsProvider, settings: EndpointSettings): CredentialsProvider {
+    const warned = new Set<string>();
+    const warn = (text: string) => {
+      if (warned.has(text)) return;
+      warned.add(text);
+      this.#report(new ConfigError(text, { key: "ssl.clientCert", path: settings.clientCert }));
+    };
+    return async () => {
+      const credentials = await provider();
+      for (const warning of credentials.warnings ?? []) warn(warning);
+      if (!credentials.cert) return credentials;
+      let info: CertificateInfo;
+      try {
+        info = readCertificate(credentials.cert);
+      } catch (cause) {
+        throw new ConfigError(`Cannot read the client certificate: ${(cause as Error).message}`, {
+          key: "ssl.clientCert",
+          path: settings.clientCert,
+          cause,
+        });
+      }
+      if (
+        info.commonName !== undefined &&
+        info.commonName.toLowerCase() !== settings.uuid.toLowerCase()
+      ) {
+        throw new ConfigError(
+          `The client certificate is for "${info.commonName}", not for this endpoint ${settings.uuid}: ` +
+            "cloud.iO takes the certificate's CN as the endpoint",
+          { key: "ssl.clientCert", path: settings.clientCert },
+        );
+      }
+      const now = this.#now();
+      const expiresIn = info.notAfter - now;
+      this.#emit({
+        type: "certificate",
+        commonName: info.commonName,
+        notAfter: info.notAfter,
+        expiresIn,
+      });
+      const days = (ms: number) => Math.floor(ms / 86_400_000);
+      if (expiresIn <= 0) {
+        warn(
+          `The client certificate expired on ${new Date(info.notAfter).toISOString()}: renew it`,
+        );
+      } else if (expiresIn < (this.#options.certificateWarning ?? 30 * 86_400_000)) {
+        warn(
+          `The client certificate expires in ${days(expiresIn)} days (${
+            new Date(info.notAfter).toISOString()
+          }): renew it`,
+        );
+      }
+      if (info.notBefore > now) {
+        warn(
+          `The client certificate is not valid before ${
+            new Date(info.notBefore).toISOString()
+          } (is this device's clock right?)`,
+        );
+      }
+      return credentials;
+    };
   }
 
   // A store that cannot be opened (unwritable directory, corrupt file) must not keep a device

@@ -22,6 +22,8 @@ export interface Credentials {
   cert?: string;
   /** The private key of the client certificate. */
   key?: string;
+  /** Things worth a warning about this material (e.g. a key file others can read). */
+  warnings?: string[];
 }
 
 /** Supplies credentials; asked again on every connection attempt, so renewed files are picked up. */
@@ -46,6 +48,13 @@ export interface Platform {
    * @returns The transport.
    */
   createTransport(settings: EndpointSettings, credentials?: CredentialsProvider): Transport;
+  /**
+   * Reads the certificate files the settings name; asked again on every connection attempt.
+   *
+   * @param settings The settings.
+   * @returns The provider, or `undefined` where there are no files (browsers).
+   */
+  credentials?(settings: EndpointSettings): CredentialsProvider | undefined;
   /**
    * Opens the outbox store that the settings ask for (`persistence`, `persistenceLocation`).
    *

@@ -79,6 +79,11 @@ export interface TestPki {
    * @returns The paths and PEM contents of the certificate and key.
    */
   client(cn: string, options?: ClientCertOptions): Promise<ClientCredentials>;
+  /**
+   * Issue a server certificate (serverAuth) for one DNS name only, signed by the CA: a broker
+   * that names another host than the one connected to.
+   */
+  server(dnsName: string): Promise<ClientCredentials>;
 }
 
 let pkiPromise: Promise<TestPki> | undefined;
@@ -245,6 +250,32 @@ async function createPki(): Promise<TestPki> {
     return { cert: `${dir}/${base}.crt`, key: `${dir}/${base}.key`, certPem, keyPem };
   }
 
+  async function issueServer(dnsName: string): Promise<ClientCredentials> {
+    const base = `clients/server-${dnsName.replace(/[^A-Za-z0-9_.-]/g, "_")}-${++counter}`;
+    await genKey(`${base}.key`);
+    await Deno.writeTextFile(
+      `${dir}/${base}.ext`,
+      [
+        "basicConstraints = critical, CA:FALSE",
+        "keyUsage = critical, digitalSignature",
+        "extendedKeyUsage = serverAuth",
+        `subjectAltName = DNS:${dnsName}`,
+      ].join("\n"),
+    );
+    // deno-fmt-ignore
+    await openssl("req", "-new", "-config", config, "-key", `${base}.key`, "-subj", `/CN=${escapeDn(dnsName)}/O=server`, "-out", `${base}.csr`);
+    // deno-fmt-ignore
+    await openssl(
+      "x509", "-req", "-in", `${base}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", randomSerial(),
+      "-days", "30", "-sha256", "-extfile", `${base}.ext`, "-out", `${base}.crt`,
+    );
+    const [certPem, keyPem] = await Promise.all([
+      Deno.readTextFile(`${dir}/${base}.crt`),
+      Deno.readTextFile(`${dir}/${base}.key`),
+    ]);
+    return { cert: `${dir}/${base}.crt`, key: `${dir}/${base}.key`, certPem, keyPem };
+  }
+
   const [caPem, otherCaPem] = await Promise.all([
     Deno.readTextFile(`${dir}/ca.crt`),
     Deno.readTextFile(`${dir}/other-ca.crt`),
@@ -257,6 +288,7 @@ async function createPki(): Promise<TestPki> {
     serverKey: `${dir}/server.key`,
     otherCaCert: `${dir}/other-ca.crt`,
     otherCaPem,
+    server: issueServer,
     client(cn: string, options: ClientCertOptions = {}): Promise<ClientCredentials> {
       const key = JSON.stringify([
         cn,

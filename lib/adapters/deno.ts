@@ -16,6 +16,26 @@ import { createMqttTransport } from "./mqtt.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 
 /**
+ * Tells whether a private key file may be read by others than its owner.
+ *
+ * @param path The key file.
+ * @returns A warning, or `undefined` when the file is private (or its mode is unknown).
+ */
+export async function looseKeyWarning(path: string): Promise<string | undefined> {
+  try {
+    const { mode } = await Deno.stat(path);
+    if (mode !== null && (mode & 0o077) !== 0) {
+      return `The private key ${path} can be read by others (mode ${
+        (mode & 0o777).toString(8)
+      }): chmod 600 it`;
+    }
+  } catch {
+    // Unknown: readPem already said what is wrong with the file itself.
+  }
+  return undefined;
+}
+
+/**
  * Returns a provider that reads the settings' PEM files on every call, so that certificates
  * renewed on disk are used at the next reconnect.
  *
@@ -29,7 +49,11 @@ export function fileCredentials(settings: EndpointSettings): CredentialsProvider
       credentials.ca = await readPem(settings.authorityCert, "authorityCert");
     }
     if (settings.clientCert) credentials.cert = await readPem(settings.clientCert, "clientCert");
-    if (settings.clientKey) credentials.key = await readPem(settings.clientKey, "clientKey");
+    if (settings.clientKey) {
+      credentials.key = await readPem(settings.clientKey, "clientKey");
+      const warning = await looseKeyWarning(settings.clientKey);
+      if (warning) credentials.warnings = [warning];
+    }
     return credentials;
   };
 }
@@ -118,6 +142,7 @@ export const denoPlatform: Platform = {
       reader: denoConfigReader,
     });
   },
+  credentials: fileCredentials,
   createTransport(settings, credentials) {
     return createMqttTransport({
       broker: settings.broker,

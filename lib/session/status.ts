@@ -18,6 +18,8 @@ export type EndpointStatus =
   | { type: "offline"; error?: Error; retryIn?: number }
   /** Something was refused or failed without stopping the endpoint (a bad `@set`, a store error). */
   | { type: "error"; error: CloudioError }
+  /** The client certificate about to be used, read on every connection attempt. */
+  | { type: "certificate"; commonName?: string; notAfter: number; expiresIn: number }
   /** A message was dropped: the outbox was full, or persistence is off and the endpoint offline. */
   | { type: "dropped"; reason: "full" | "offline"; topic: string; total: number }
   /** The endpoint is closed; nothing follows. */
