@@ -1,0 +1,256 @@
+/**
+ * The MQTT.js connection wrapper shared by the Deno and browser transports: one MQTT.js client
+ * per connection attempt, its events turned into our {@linkcode Connection}, its failures into
+ * `ConnectionError`s with hints. No Node-only API here: the payload conversion is given.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+import mqtt from "npm:mqtt@5.16.0";
+import { CloudioError, ConnectionError } from "../errors.ts";
+import type { Connection, ConnectParams } from "../session/transport.ts";
+
+/** An MQTT.js client. */
+export type Client = InstanceType<typeof mqtt.MqttClient>;
+type Packet = Parameters<InstanceType<typeof mqtt.Store>["del"]>[0];
+type Callback = Parameters<InstanceType<typeof mqtt.Store>["del"]>[1];
+
+// MQTT.js handles packets it has already parsed on later ticks, so a PUBACK can reach a store
+// that end() has closed, and MQTT.js's own store then throws a TypeError from inside the client
+// (an uncaught error that would take the device's process down). This store answers "closed".
+export class ClosableStore extends mqtt.Store {
+  #closed = false;
+  override close(cb: () => void): void {
+    this.#closed = true;
+    super.close(cb);
+  }
+  override put(
+    packet: Parameters<InstanceType<typeof mqtt.Store>["put"]>[0],
+    cb: () => void,
+  ): this {
+    if (this.#closed) return this.#refuse(cb);
+    return super.put(packet, cb);
+  }
+  override get(packet: Packet, cb: Callback): this {
+    if (this.#closed) return this.#refuse(cb);
+    return super.get(packet, cb);
+  }
+  override del(packet: Packet, cb: Callback): this {
+    if (this.#closed) return this.#refuse(cb);
+    return super.del(packet, cb);
+  }
+  #refuse(cb?: (error?: Error) => void): this {
+    cb?.(new Error("the connection is closed"));
+    return this;
+  }
+}
+
+export const TLS_HINT =
+  "check ssl.authorityCert, ssl.clientCert, ssl.clientKey and ssl.verifyHostname";
+
+export function describeFailure(
+  error: unknown,
+  url: string,
+  during: "connect" | "handshake",
+): ConnectionError {
+  const e = error as { code?: string | number; message?: string };
+  const message = e?.message ?? String(error);
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  let text: string;
+  if (code === "ECONNREFUSED") text = `Connection to ${url} refused: is the broker running there?`;
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    text = `Cannot resolve the broker's host in ${url}`;
+  } else if (typeof e?.code === "number") {
+    text = `The broker at ${url} refused the endpoint: ${message}` +
+      (e.code === 5 || e.code === 4
+        ? " (is the certificate's CN the endpoint UUID, and the endpoint known to the cloud?)"
+        : "");
+  } else if (/certificate|CERT|SSL|TLS|self.signed|altname|handshake/i.test(`${code} ${message}`)) {
+    text = `TLS handshake with ${url} failed: ${message} (${TLS_HINT})`;
+  } else if (during === "handshake" && (code === "ECONNRESET" || /hang up|closed/i.test(message))) {
+    text =
+      `The broker at ${url} closed the connection before accepting it: ${message} (client certificate refused? ${TLS_HINT})`;
+  } else text = `Cannot connect to ${url}: ${message}`;
+  return new ConnectionError(text, { url, cause: error });
+}
+
+/**
+ * The MQTT.js options of one attempt: MQTT 3.1.1, MQTT.js's reconnect and offline queue off,
+ * closable stores, the will.
+ *
+ * @param params The attempt.
+ * @param payload Converts our bytes to what MQTT.js wants.
+ * @returns The options.
+ */
+export function clientOptions(params: ConnectParams, payload: (bytes: Uint8Array) => Uint8Array) {
+  return {
+    clientId: params.clientId,
+    protocolVersion: 4 as const,
+    clean: params.cleanSession,
+    keepalive: Math.max(1, Math.round(params.keepAlive / 1000)),
+    connectTimeout: params.connectTimeout,
+    reconnectPeriod: 0,
+    resubscribe: false,
+    queueQoSZero: false,
+    incomingStore: new ClosableStore(),
+    outgoingStore: new ClosableStore(),
+    will: {
+      topic: params.will.topic,
+      payload: payload(params.will.payload) as never,
+      qos: params.will.qos,
+      retain: params.will.retain,
+    },
+  };
+}
+
+/**
+ * Waits for a client's CONNACK and wraps it as a {@linkcode Connection}.
+ *
+ * @param client The MQTT.js client, connecting.
+ * @param url The broker, for messages.
+ * @param params The attempt.
+ * @param onMessage Receives every message.
+ * @param convert Converts our bytes to what MQTT.js wants.
+ * @returns The connection.
+ */
+export function openClient(
+  client: Client,
+  url: string,
+  params: ConnectParams,
+  onMessage: (topic: string, payload: Uint8Array) => void,
+  convert: (bytes: Uint8Array) => Uint8Array,
+): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    let connected = false;
+    let lastError: unknown;
+    let closed = false;
+    let settleClosed!: (error: Error | undefined) => void;
+    const closedPromise = new Promise<Error | undefined>((r) => settleClosed = r);
+    const pending = new Set<(error: Error) => void>();
+    let cleanClose = false;
+
+    const timer = setTimeout(() => {
+      if (!connected) fail(new Error(`no CONNACK within ${params.connectTimeout} ms`));
+    }, params.connectTimeout + 250);
+    const abort = () => fail(new Error("aborted"));
+    params.signal?.addEventListener("abort", abort, { once: true });
+
+    function fail(error: unknown) {
+      if (connected) return;
+      clearTimeout(timer);
+      params.signal?.removeEventListener("abort", abort);
+      closed = true;
+      client.end(true);
+      reject(error instanceof CloudioError ? error : describeFailure(error, url, "handshake"));
+    }
+
+    client.on("message", (topic: string, payload: Uint8Array) => {
+      onMessage(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+    });
+    client.on("error", (error: unknown) => {
+      lastError = error;
+      if (!connected) fail(error);
+    });
+    client.on("close", () => {
+      if (!connected) return fail(lastError ?? new Error("the connection closed"));
+      if (closed && cleanClose) return;
+      const reason = cleanClose ? undefined : new ConnectionError(
+        `Lost the connection to ${url}${
+          lastError ? `: ${(lastError as Error).message ?? lastError}` : ""
+        }`,
+        { url, cause: lastError },
+      );
+      finish(reason);
+    });
+
+    function finish(reason: Error | undefined) {
+      if (closed && pending.size === 0) {
+        settleClosed(reason);
+        return;
+      }
+      closed = true;
+      const error = reason ?? new ConnectionError(`The connection to ${url} was closed`, { url });
+      for (const rejectPublish of pending) rejectPublish(error);
+      pending.clear();
+      client.removeAllListeners("message");
+      client.end(true);
+      settleClosed(reason);
+    }
+
+    client.once("connect", () => {
+      connected = true;
+      clearTimeout(timer);
+      params.signal?.removeEventListener("abort", abort);
+      resolve({
+        closed: closedPromise,
+        publish(topic, payload, { qos, retain }) {
+          if (closed) {
+            return Promise.reject(
+              new ConnectionError(`Cannot publish on ${topic}: not connected`, { url }),
+            );
+          }
+          return new Promise<void>((done, failed) => {
+            pending.add(failed);
+            client.publish(topic, convert(payload) as never, { qos, retain }, (error?: Error) => {
+              if (!pending.delete(failed)) return;
+              if (error) {
+                failed(
+                  new ConnectionError(`Cannot publish on ${topic}: ${error.message}`, {
+                    url,
+                    cause: error,
+                  }),
+                );
+              } else done();
+            });
+          });
+        },
+        subscribe(filters) {
+          if (closed) {
+            return Promise.reject(new ConnectionError("Cannot subscribe: not connected", { url }));
+          }
+          return new Promise((done, failed) => {
+            pending.add(failed);
+            const map = Object.fromEntries(filters.map((f) => [f, { qos: 1 as const }]));
+            client.subscribe(
+              map,
+              (error: Error | null, granted?: { topic: string; qos: number }[]) => {
+                if (!pending.delete(failed)) return;
+                if (error) {
+                  failed(
+                    new ConnectionError(`Cannot subscribe: ${error.message}`, {
+                      url,
+                      cause: error,
+                    }),
+                  );
+                } else done(filters.map((f) => granted?.find((g) => g.topic === f)?.qos ?? 0x80));
+              },
+            );
+          });
+        },
+        close() {
+          if (closed) return closedPromise.then(() => {});
+          cleanClose = true;
+          closed = true;
+          return new Promise<void>((done) => {
+            const force = setTimeout(() => client.end(true), 2000);
+            client.end(false, {}, () => {
+              clearTimeout(force);
+              for (const rejectPublish of pending) {
+                rejectPublish(new ConnectionError(`The connection to ${url} was closed`, { url }));
+              }
+              pending.clear();
+              settleClosed(undefined);
+              done();
+            });
+          });
+        },
+        destroy() {
+          if (closed) return;
+          finish(new ConnectionError(`The connection to ${url} was dropped`, { url }));
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { decodePayload } from "../lib/codec/decode.ts";
+import { encodeAttribute } from "../lib/codec/encode.ts";
+import { serverProblems } from "../lib/codec/strict.ts";
+import { haveChromium, launchChromium } from "./_browser.ts";
+import { startMosquitto } from "./_broker.ts";
+import { connectCloud } from "./_cloud.ts";
+import { randomUuid } from "./_endpoint.ts";
+import { DENO } from "./_process.ts";
+import { serveDir } from "./_serve.ts";
+
+if (!haveChromium) {
+  console.log("browser_endpoint_test.ts: ignored, /usr/bin/chromium is not installed");
+}
+
+/** Bundles web.ts for browsers, next to the test page, in a fresh directory. */
+async function pageWithBundle(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-page-" });
+  const root = new URL("../", import.meta.url).pathname;
+  const { code, stderr } = await new Deno.Command(DENO, {
+    args: ["bundle", "--platform", "browser", "--output", `${dir}/cloudio.js`, `${root}web.ts`],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) throw new Error(`deno bundle failed: ${new TextDecoder().decode(stderr)}`);
+  await Deno.copyFile(`${root}tests/browser/endpoint.html`, `${dir}/index.html`);
+  return dir;
+}
+
+for (const format of ["CBOR", "JSON"] as const) {
+  Deno.test({
+    name:
+      `the core runs in Chromium over MQTT on WebSocket: online, @update, @set → @didSet (${format})`,
+    ignore: !haveChromium,
+    async fn() {
+      await using broker = await startMosquitto({ websockets: true });
+      const uuid = randomUuid();
+      await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "#" });
+      const dir = await pageWithBundle();
+      await using server = serveDir(dir);
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on("pageerror", (error) => errors.push(String(error)));
+        await page.goto(
+          `${server.url}index.html?uuid=${uuid}&broker=${
+            encodeURIComponent(broker.wsUrl!)
+          }&format=${format}`,
+        );
+        await page.waitForFunction(
+          'document.getElementById("state")?.textContent === "online"',
+          null,
+          { timeout: 10_000 },
+        )
+          .catch(async (error) => {
+            throw new Error(
+              `${error}; page says: ${await page.textContent("body")}; errors: ${
+                errors.join("; ")
+              }`,
+            );
+          });
+        const online = await cloud.waitFor((m) => m.topic === `@online/${uuid}`);
+        // deno-lint-ignore no-explicit-any
+        assert.deepEqual(Object.keys((decodePayload(online.payload).value as any).nodes), [
+          "Browser",
+        ]);
+        const update = await cloud.waitFor((m) =>
+          m.topic === `@update/${uuid}/Browser/Status/level`
+        );
+        assert.equal(decodePayload(update.payload).value.value, 0.75);
+        await cloud.publish(
+          `@set/${uuid}/Browser/Parameters/target`,
+          encodeAttribute("JSON", {
+            type: "Number",
+            constraint: "SetPoint",
+            value: 5,
+            timestamp: Date.now(),
+          }),
+        );
+        const didSet = await cloud.waitFor((m) =>
+          m.topic === `@didSet/${uuid}/Browser/Parameters/target`
+        );
+        assert.equal(decodePayload(didSet.payload).value.value, 5);
+        await page.waitForFunction('document.getElementById("target")?.textContent === "5"');
+        for (const m of cloud.messages) {
+          assert.deepEqual(serverProblems(m.topic, m.payload), [], m.topic);
+        }
+        assert.deepEqual(errors, []);
+        // Closing the page drops the WebSocket: the broker publishes the will.
+        await page.close();
+        await cloud.waitFor((m) => m.topic === `@offline/${uuid}`);
+      } finally {
+        await browser.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
