@@ -57,6 +57,18 @@ export { modelFromXml } from "./connectors/xml.ts";
 export { modelProblems } from "./lib/model/validate.ts";
 export { Logger } from "./lib/logs/logger.ts";
 export { readCertificate } from "./lib/tls/x509.ts";
+export {
+  parseProvisioningJson,
+  parseProvisioningZip,
+  provision,
+  ProvisioningError,
+} from "./lib/provision/provision.ts";
+export { generateKeyPair } from "./lib/provision/keys.ts";
+export {
+  installFromJson,
+  installFromZip,
+  installProvisioned,
+} from "./lib/adapters/deno_provision.ts";
 
 export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./lib/endpoint.ts";
 export type { NodeOptions } from "./lib/model/node.ts";
@@ -86,6 +98,14 @@ export { LOG_LEVELS } from "./lib/codec/encode.ts";
 export type { LogLevel, LogRecord } from "./lib/codec/encode.ts";
 export type { LogRateOptions } from "./lib/logs/logger.ts";
 export type { CertificateInfo } from "./lib/tls/x509.ts";
+export type { Provisioned, ProvisionOptions } from "./lib/provision/provision.ts";
+export type { GeneratedKeyPair, GenerateKeyPairOptions } from "./lib/provision/keys.ts";
+export type { ReadZipOptions } from "./lib/provision/zip.ts";
+export type {
+  InstalledFiles,
+  InstallFromZipOptions,
+  InstallOptions,
+} from "./lib/adapters/deno_provision.ts";
 export type {
   FileRunner,
   JobCommand,
