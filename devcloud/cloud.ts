@@ -11,7 +11,13 @@
 import { PushQueue } from "../lib/_queue.ts";
 import { createMqttTransport } from "../lib/adapters/mqtt.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
-import { encodeAttribute, fromWireTime, type LogRecord } from "../lib/codec/encode.ts";
+import {
+  encodeAttribute,
+  fromWireTime,
+  LOG_LEVELS,
+  type LogLevel,
+  type LogRecord,
+} from "../lib/codec/encode.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
 import { parseBrokerUri } from "../lib/config/settings.ts";
 import type {
@@ -48,6 +54,64 @@ export interface EndpointView {
   history: Record<string, HistoryPoint[]>;
   /** Recent log records, oldest first. */
   logs: LogRecord[];
+  /** The last level sent with {@linkcode DevCloud.prototype.logsLevel}, if any. */
+  logsLevel?: LogLevel;
+  /** Recent jobs: those started with {@linkcode DevCloud.prototype.exec} and any output seen. */
+  jobs: ExecJob[];
+  /** Recent messages the real cloud would reject, oldest first. */
+  rejected: Rejection[];
+}
+
+/** A message the real cloud would reject, as {@linkcode EndpointView.rejected} keeps it. */
+export interface Rejection {
+  /** When it arrived, in ms (local clock). */
+  at: number;
+  /** Its topic. */
+  topic: string;
+  /** Every reason the cloud would reject it. */
+  problems: string[];
+  /** The start of the payload: the JSON text, or the CBOR bytes in hex. */
+  excerpt: string;
+}
+
+/** A job (`@exec`) and the output lines (`@execOutput`) it produced so far. */
+export interface ExecJob {
+  /** The correlation ID, the last level of the `@execOutput` topic. */
+  correlationID: string;
+  /** What was run; unknown for output of a job the devcloud did not start. */
+  jobURI?: string;
+  /** The job's argument. */
+  data?: string;
+  /** Whether output was asked for. */
+  sendOutput?: boolean;
+  /** When the `@exec` was sent, in ms; unknown for a job the devcloud did not start. */
+  started?: number;
+  /** The output lines, oldest first. */
+  output: string[];
+}
+
+/** What {@linkcode DevCloud.prototype.exec} sends. */
+export interface ExecOptions {
+  /** The job, e.g. `cmd://listJobs` or `file://script.sh`. */
+  jobURI: string;
+  /**
+   * The job's argument.
+   *
+   * @default {""}
+   */
+  data?: string;
+  /**
+   * Whether the endpoint should send the output lines back.
+   *
+   * @default {true}
+   */
+  sendOutput?: boolean;
+  /**
+   * The correlation ID: letters, digits and `-`, as it becomes a topic level.
+   *
+   * @default {"job-<random>"}
+   */
+  correlationID?: string;
 }
 
 /** What happens, as `events()` yields it. */
@@ -67,7 +131,16 @@ export type CloudEvent =
   | { type: "set"; uuid: string; path: string; value: AttributeValue }
   | { type: "log"; uuid: string; record: LogRecord }
   | { type: "execOutput"; uuid: string; correlationID: string; data: string }
-  | { type: "rejected"; uuid?: string; topic: string; problems: string[] };
+  | { type: "logsLevel"; uuid: string; level: LogLevel }
+  | {
+    type: "exec";
+    uuid: string;
+    correlationID: string;
+    jobURI: string;
+    data: string;
+    sendOutput: boolean;
+  }
+  | { type: "rejected"; uuid?: string; topic: string; problems: string[]; excerpt: string };
 
 /** Options of {@linkcode DevCloud.connect}. */
 export interface DevCloudOptions {
@@ -111,6 +184,11 @@ const FILTERS = [
 ];
 
 const LOG_LENGTH = 500;
+const REJECTED_LENGTH = 100;
+const JOBS_LENGTH = 20;
+const JOB_OUTPUT_LENGTH = 1000;
+const CORRELATION_ID = /^[A-Za-z0-9-]{1,64}$/;
+const encoder = new TextEncoder();
 
 /**
  * A development stand-in for the cloud.iO cloud.
@@ -247,7 +325,64 @@ export class DevCloud implements AsyncDisposable {
   }
 
   /**
-   * Publishes a raw message, for what the devcloud has no verb for yet (`@exec`, `@logsLevel`).
+   * Sends `@logsLevel/<uuid>` with `{"level": …}` (JSON), as cloud.iO's REST API does when a
+   * user changes an endpoint's log level, and remembers the level in the endpoint's view.
+   *
+   * @param uuid The endpoint.
+   * @param level One of `OFF FATAL ERROR WARN INFO DEBUG TRACE ALL`.
+   * @throws {TypeError} When the endpoint is unknown.
+   * @throws {RangeError} When the level is not a log level.
+   */
+  async logsLevel(uuid: string, level: LogLevel): Promise<void> {
+    const view = this.#known(uuid, "@logsLevel");
+    if (!LOG_LEVELS.includes(level)) {
+      throw new RangeError(
+        `Cannot send @logsLevel: ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(", ")}`,
+      );
+    }
+    view.logsLevel = level;
+    this.#emit({ type: "logsLevel", uuid, level });
+    await this.publish(`@logsLevel/${uuid}`, encoder.encode(JSON.stringify({ level })));
+  }
+
+  /**
+   * Starts a job: sends `@exec/<uuid>` with `{"correlationID", "jobURI", "data", "sendOutput"}`
+   * (JSON, all four keys, protocol §6.9). Its output lines arrive as `execOutput` events and in
+   * the endpoint's view ({@linkcode EndpointView.jobs}).
+   *
+   * @param uuid The endpoint.
+   * @param options The job, its argument, whether to send output, and the correlation ID.
+   * @returns The correlation ID.
+   * @throws {TypeError} When the endpoint is unknown, the job URI empty or the correlation ID
+   * not a valid topic level.
+   */
+  async exec(uuid: string, options: ExecOptions): Promise<string> {
+    const view = this.#known(uuid, "@exec");
+    const {
+      jobURI,
+      data = "",
+      sendOutput = true,
+      correlationID = `job-${crypto.randomUUID().slice(0, 8)}`,
+    } = options;
+    if (typeof jobURI !== "string" || jobURI === "") {
+      throw new TypeError("Cannot send @exec: the job URI is empty");
+    }
+    if (!CORRELATION_ID.test(correlationID)) {
+      throw new TypeError(
+        `Cannot send @exec: correlation ID ${
+          JSON.stringify(correlationID)
+        } is not 1 to 64 letters, digits or "-"`,
+      );
+    }
+    this.#job(view, correlationID, { jobURI, data, sendOutput, started: Date.now() });
+    this.#emit({ type: "exec", uuid, correlationID, jobURI, data, sendOutput });
+    const payload = JSON.stringify({ correlationID, jobURI, data, sendOutput });
+    await this.publish(`@exec/${uuid}`, encoder.encode(payload));
+    return correlationID;
+  }
+
+  /**
+   * Publishes a raw message, for what the devcloud has no verb for.
    *
    * @param topic The topic.
    * @param payload The payload.
@@ -275,6 +410,22 @@ export class DevCloud implements AsyncDisposable {
     for (const queue of this.#queues) queue.push(event);
   }
 
+  #known(uuid: string, action: string): EndpointView {
+    const view = this.#views.get(uuid);
+    if (!view) throw new TypeError(`Cannot send ${action} to ${uuid}: there is no such endpoint`);
+    return view;
+  }
+
+  #job(view: EndpointView, correlationID: string, fields: Partial<ExecJob> = {}): ExecJob {
+    let job = view.jobs.find((j) => j.correlationID === correlationID);
+    if (!job) {
+      job = { correlationID, output: [] };
+      view.jobs.push(job);
+      if (view.jobs.length > JOBS_LENGTH) view.jobs.splice(0, view.jobs.length - JOBS_LENGTH);
+    }
+    return Object.assign(job, fields);
+  }
+
   #view(uuid: string): EndpointView {
     let view = this.#views.get(uuid);
     if (!view) {
@@ -286,6 +437,8 @@ export class DevCloud implements AsyncDisposable {
         nodes: {},
         history: {},
         logs: [],
+        jobs: [],
+        rejected: [],
       };
       this.#views.set(uuid, view);
     }
@@ -297,14 +450,26 @@ export class DevCloud implements AsyncDisposable {
     const uuid = levels[1];
     const problems = serverProblems(topic, payload);
     if (problems.length > 0) {
-      this.#emit({ type: "rejected", uuid, topic, problems });
+      this.#reject(uuid, topic, payload, problems);
       return;
     }
     try {
       this.#apply(levels, uuid, payload);
     } catch (error) {
-      this.#emit({ type: "rejected", uuid, topic, problems: [(error as Error).message] });
+      this.#reject(uuid, topic, payload, [(error as Error).message]);
     }
+  }
+
+  // Kept in the endpoint's view (created if need be: a device whose @online is rejected should
+  // still show up, with the reason), and emitted.
+  #reject(uuid: string | undefined, topic: string, payload: Uint8Array, problems: string[]): void {
+    const excerpt = excerptOf(payload);
+    if (uuid) {
+      const rejected = this.#view(uuid).rejected;
+      rejected.push({ at: Date.now(), topic, problems, excerpt });
+      if (rejected.length > REJECTED_LENGTH) rejected.splice(0, rejected.length - REJECTED_LENGTH);
+    }
+    this.#emit({ type: "rejected", uuid, topic, problems, excerpt });
   }
 
   #apply(levels: string[], uuid: string, payload: Uint8Array): void {
@@ -400,14 +565,17 @@ export class DevCloud implements AsyncDisposable {
         this.#emit({ type: "log", uuid, record });
         return;
       }
-      case "@execOutput":
-        this.#emit({
-          type: "execOutput",
-          uuid,
-          correlationID: String(body.correlationID),
-          data: String(body.data),
-        });
+      case "@execOutput": {
+        const correlationID = String(body.correlationID);
+        const data = String(body.data);
+        const output = this.#job(view, correlationID).output;
+        output.push(data);
+        if (output.length > JOB_OUTPUT_LENGTH) {
+          output.splice(0, output.length - JOB_OUTPUT_LENGTH);
+        }
+        this.#emit({ type: "execOutput", uuid, correlationID, data });
         return;
+      }
     }
   }
 
@@ -432,6 +600,16 @@ export class DevCloud implements AsyncDisposable {
     points.push({ timestamp: attribute.timestamp, value: attribute.value });
     if (points.length > this.#historyLength) points.splice(0, points.length - this.#historyLength);
   }
+}
+
+function excerptOf(payload: Uint8Array, max = 300): string {
+  if (payload.length === 0) return "";
+  if (payload[0] === 0x7b) {
+    const text = new TextDecoder().decode(payload.subarray(0, max * 4));
+    return text.length > max ? `${text.slice(0, max)}…` : text;
+  }
+  const bytes = [...payload.subarray(0, 48)].map((b) => b.toString(16).padStart(2, "0"));
+  return `${payload.length} bytes: ${bytes.join(" ")}${payload.length > 48 ? " …" : ""}`;
 }
 
 function toAttribute(body: Record<string, unknown>): AttributeModel {

@@ -4,12 +4,14 @@
  * Parameters the cloud writes (`set_power_on`, `set_throughput`, `set_operating_mode`,
  * `set_identification`) change how it behaves.
  *
- *     deno run -A examples/vacuum_cleaner.ts [--uuid UUID] [--config DIR] [--model FILE]
+ *     deno run -A examples/vacuum_cleaner.ts [--uuid UUID] [--config DIR] [--model FILE] [--port N]
  *
  * With a properties file for the UUID (`<uuid>.properties` in --config DIR, ~/.config/cloud.io/
  * or /etc/cloud.io/), it connects to that cloud. Without one, it runs a local demo: an MQTT broker
- * in this process on 127.0.0.1 and a stand-in cloud that prints what arrives and writes a
- * set-point every few seconds. Ctrl-C goes offline cleanly (`@offline`).
+ * in this process on 127.0.0.1, a stand-in cloud that prints what arrives and writes a set-point
+ * every few seconds (until one is changed on the page), and a web page (on --port, default a
+ * free one) that shows the device live and edits its set-points. Ctrl-C goes offline cleanly
+ * (`@offline`).
  *
  * @module
  */
@@ -25,10 +27,11 @@ import {
 } from "../mod.ts";
 import { startLocalBroker } from "../devcloud/broker.ts";
 import { type CloudEvent, DevCloud } from "../devcloud/cloud.ts";
+import { startDevCloudServer } from "../devcloud/server.ts";
 
 const DEMO_UUID = "5e1f0a9c-0d1e-4c2a-9b7e-6a3c2d1f0e11";
 const USAGE =
-  "Usage: deno run -A examples/vacuum_cleaner.ts [--uuid UUID] [--config DIR] [--model FILE]";
+  "Usage: deno run -A examples/vacuum_cleaner.ts [--uuid UUID] [--config DIR] [--model FILE] [--port N]";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     uuid: { type: "string" },
     config: { type: "string" },
     model: { type: "string" },
+    port: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -82,20 +86,31 @@ try {
 }
 
 async function startDemo() {
+  const port = Number(args.port ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`--port must be a port from 0 to 65535, not ${args.port}`);
+  }
   const broker = await startLocalBroker();
   const cloud = await DevCloud.connect({ url: broker.url });
+  const server = await startDevCloudServer({ cloud, port, brokerUrl: broker.url });
+  const open = `Open ${server.url} to see the device`;
   console.log(`
   This is a LOCAL DEMO: no properties file for ${uuid} was found, so an MQTT broker runs in this
   process at ${broker.url} and a stand-in cloud prints what arrives and writes a set-point every
   few seconds. To connect to a real cloud.iO, put ${uuid}.properties (hostUri, ssl.authorityCert,
   ssl.clientCert, ssl.clientKey) in ~/.config/cloud.io/ and run again, or pass --config DIR.
   Ctrl-C to stop.
+
+  ┌${"─".repeat(open.length + 4)}┐
+  │  ${open}  │
+  └${"─".repeat(open.length + 4)}┘
 `);
   const printing = printCloud(cloud);
   return {
     url: broker.url,
     cloud,
     async close() {
+      await server.close();
       await cloud.close();
       await printing;
       await broker.close();
@@ -136,6 +151,14 @@ function describe(event: CloudEvent): string {
     case "didSet":
       return `@didSet  ${event.path} = ${JSON.stringify(event.attribute.value)}` +
         (event.latency === undefined ? "" : ` (confirmed in ${event.latency} ms)`);
+    case "log":
+      return `@logs    ${event.record.level} ${event.record.loggerName}: ${event.record.message}`;
+    case "logsLevel":
+      return `@logsLevel ← ${event.level}`;
+    case "exec":
+      return `@exec    ${event.jobURI} (${event.correlationID})`;
+    case "execOutput":
+      return `@execOutput ${event.correlationID}: ${event.data}`;
     case "rejected":
       return `REJECTED ${event.topic}: ${event.problems.join("; ")}`;
     default:
@@ -171,6 +194,15 @@ function reflect(): void {
   }
 }
 
+// Remote logs (shipped as @logs at or above the level the cloud sets with @logsLevel, ERROR
+// until then) and a remote job the cloud can run with @exec as cmd://selfTest.
+const log = endpoint.logger("vacuum");
+endpoint.addJob("selfTest", (job) => {
+  job.output(`motor: ${isPoweredOn?.value ? "running" : "stopped"}`);
+  job.output(`throughput: ${throughput?.value ?? 0} (target ${target?.value ?? "none"})`);
+  job.output("filter: ok");
+});
+
 const stop = new AbortController();
 for (const parameter of [power, target, mode, label]) {
   if (!parameter) continue;
@@ -178,6 +210,8 @@ for (const parameter of [power, target, mode, label]) {
     for await (const change of (parameter as Attribute).changes({ signal: stop.signal })) {
       if (change.source !== "cloud") continue;
       say("device", `${change.attribute.name} ← ${JSON.stringify(change.value)} (from the cloud)`);
+      log.info(`${change.attribute.name} set to ${JSON.stringify(change.value)} by the cloud`);
+      if (change.attribute === power && change.value === false) log.warn("powered off remotely");
       reflect();
     }
   })();
@@ -190,10 +224,22 @@ const tick = setInterval(() => {
   throughput.value = on ? Math.round(base * (0.9 + Math.random() * 0.2) * 100) / 100 : 0;
 }, 1000);
 
-// 4. In the demo, the stand-in cloud writes a set-point every few seconds.
+// 4. In the demo, the stand-in cloud writes a set-point every few seconds, until one is changed
+// on the page (so that the page's value stays).
 let writes: ReturnType<typeof setInterval> | undefined;
 if (demo) {
   const cloud = demo.cloud;
+  const scripted = new Set<string>();
+  let scripting = true;
+  (async () => {
+    for await (const event of cloud.events()) {
+      if (event.type !== "set" || scripted.delete(`${event.path}=${event.value}`)) continue;
+      scripting = false;
+      clearInterval(writes);
+      say("cloud ", "a set-point was changed on the page: the scripted writes stop");
+      break;
+    }
+  })();
   const script: [string, (i: number) => boolean | number | string][] = [
     ["set_power_on", () => true],
     ["set_throughput", (i) => 1 + (i % 5)],
@@ -204,10 +250,13 @@ if (demo) {
   ];
   let i = 0;
   const write = () => {
+    if (!scripting) return;
     const [name, value] = script[i % script.length];
     const attribute = parameters.attribute(name);
     i++;
-    if (attribute) cloud.set(uuid, attribute.path, value(i)).catch((e) => say("cloud ", String(e)));
+    if (!attribute) return;
+    scripted.add(`${attribute.path}=${value(i)}`);
+    cloud.set(uuid, attribute.path, value(i)).catch((e) => say("cloud ", String(e)));
   };
   setTimeout(write, 1500);
   writes = setInterval(write, 3000);

@@ -21,6 +21,15 @@ async function demoRun(args: string[], home: string) {
   const child = spawnDeno(args, { env: { HOME: home, XDG_STATE_HOME: `${home}/state` } });
   try {
     await child.waitForLine(/LOCAL DEMO/);
+    // The page, served by the demo (its files read relative to the module, even by URL).
+    const open = await child.waitForLine(/Open http:\/\/127\.0\.0\.1:\d+\/ to see the device/);
+    const page = open.match(/Open (http:\S+) to see/)![1];
+    const html = await fetch(page);
+    assert.equal(html.status, 200);
+    assert.match(await html.text(), /data-testid="tree"/);
+    const script = await fetch(new URL("app.js", page));
+    assert.match(script.headers.get("content-type") ?? "", /^text\/javascript/);
+    assert.match(await script.text(), /new EventSource\("api\/events"\)/);
     await child.waitForLine(/^cloud {2}│ @online /);
     await child.waitForLine(/^cloud {2}│ @update {2}VacuumCleaner\/Status\/throughput = /);
     await child.waitForLine(/^cloud {2}│ @set {5}VacuumCleaner\/Parameters\//);
@@ -59,6 +68,8 @@ Deno.test("the example runs by URL with no import map", async () => {
         "/mod.ts",
         "/lib/endpoint.ts",
         "/examples/vacuum_cleaner.xml",
+        "/devcloud/ui/index.html",
+        "/devcloud/ui/app.js",
       ]
     ) {
       assert.ok(server.requested.includes(path), `${path} was loaded over HTTP`);

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { uuidProblem } from "../model/names.ts";
 import { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "../model/types.ts";
 import { detectFormat } from "./decode.ts";
 import { LOG_LEVELS } from "./encode.ts";
@@ -450,6 +451,8 @@ export function serverProblems(topic: string, payload: Uint8Array): string[] {
   if (levels.some((l) => l === "" || /[.#+*]/.test(l))) {
     problems.push("topic: empty level or one of . # + *");
   }
+  const uuid = levels.length > 1 ? uuidProblem(levels[1]) : undefined;
+  if (uuid) problems.push(`topic: ${JSON.stringify(levels[1])} is not an endpoint UUID: ${uuid}`);
   const counts: Partial<Record<typeof ACTIONS[number], [number, number]>> = {
     "@online": [2, 2],
     "@offline": [2, 2],
