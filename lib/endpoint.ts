@@ -19,6 +19,7 @@ import {
   encodeExecOutput,
   encodeLog,
   encodeNode,
+  encodeState,
   encodeTransaction,
   type LogLevel,
   type LogRecord,
@@ -264,6 +265,7 @@ export class Endpoint implements AsyncDisposable {
   #loop?: Promise<void>;
   #preparing?: Promise<{ transport: Transport; settings: EndpointSettings }>;
   #early: (() => OutboxMessage)[] = [];
+  #updateTopics = new WeakMap<Attribute, string>();
   #logLevel: LogLevel;
   #logLimit: LogRateLimit;
   #loggers = new Map<string, Logger>();
@@ -317,7 +319,7 @@ export class Endpoint implements AsyncDisposable {
     this.#host = {
       live: () => this.#state !== "idle",
       now: () => this.#now(),
-      changed: (attribute, previous) => this.#changed(attribute, previous),
+      changed: (attribute, value, timestamp) => this.#changed(attribute, value, timestamp),
       restructured: (node) => this.#restructured(node),
       assertOpen: () => this.#assertOpen(),
     };
@@ -1097,22 +1099,49 @@ export class Endpoint implements AsyncDisposable {
     else this.#early.push(build);
   }
 
-  #changed(attribute: Attribute, previous: Snapshot): void {
+  #changed(attribute: Attribute, previousValue?: AttributeValue, previousTimestamp?: number): void {
     if (this.#transaction) {
       // The state before the first change is what a rollback restores.
-      if (!this.#transaction.has(attribute)) this.#transaction.set(attribute, previous);
+      if (!this.#transaction.has(attribute)) {
+        this.#transaction.set(attribute, { value: previousValue, timestamp: previousTimestamp });
+      }
       return;
     }
-    if (this.#pendingAnnounce.has(attribute.node)) this.#announce();
-    const model = attribute.toModel();
-    const path = attribute.path;
-    this.#enqueue(() => ({
+    if (this.#pendingAnnounce.size > 0 && this.#pendingAnnounce.has(attribute.node)) {
+      this.#announce();
+    }
+    const outbox = this.#outbox;
+    if (!outbox) {
+      const model = attribute.toModel();
+      const path = attribute.path;
+      this.#early.push(() => ({
+        kind: "update",
+        topic: `@update/${this.uuid}/${path}`,
+        payload: encodeAttribute(this.#format, model),
+        retain: true,
+        key: path,
+      }));
+      return;
+    }
+    // The hot path of every value the device sets: no intermediate objects.
+    let topic = this.#updateTopics.get(attribute);
+    if (topic === undefined) {
+      topic = `@update/${this.uuid}/${attribute.path}`;
+      this.#updateTopics.set(attribute, topic);
+    }
+    outbox.add({
       kind: "update",
-      topic: `@update/${this.uuid}/${path}`,
-      payload: encodeAttribute(this.#format, model),
+      topic,
+      payload: encodeState(
+        this.#format,
+        attribute.type,
+        attribute.constraint,
+        attribute.value,
+        attribute.timestamp,
+      ),
       retain: true,
-      key: path,
-    }));
+      key: attribute.path,
+    });
   }
 
   #restructured(node: Node): void {

@@ -325,3 +325,50 @@ Deno.test("serverProblems() wants a real, non-nil endpoint UUID in the topic (§
     /nil/,
   );
 });
+
+Deno.test("jsonString() writes exactly what JSON.stringify writes", async () => {
+  const { jsonString } = await import("./writer.ts");
+  const fc = (await import("npm:fast-check@4.10.2")).default;
+  for (
+    const s of [
+      "",
+      "plain",
+      'q"uote',
+      "back\\slash",
+      "\u0000\u001f",
+      "\u2028",
+      "\ud800",
+      "😀",
+      "\udc00x",
+    ]
+  ) {
+    assert.equal(jsonString(s), JSON.stringify(s));
+  }
+  fc.assert(
+    fc.property(fc.string({ unit: "binary" }), (s) => jsonString(s) === JSON.stringify(s)),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("the attribute fast path writes the same message as the generic writer", () => {
+  const samples: AttributeModel[] = [
+    { type: "Number", constraint: "Measure", value: 20, timestamp: 1700000000000 },
+    { type: "String", constraint: "Parameter", value: 'a "q"\n', timestamp: 1 },
+    { type: "Boolean", constraint: "Static", value: true, timestamp: 5 },
+    { type: "Integer", constraint: "SetPoint" },
+  ];
+  for (const a of samples) {
+    const json = decodePayload(encodeAttribute("JSON", a)).value;
+    const cbor = decodePayload(encodeAttribute("CBOR", a)).value;
+    assert.deepEqual(json, cbor);
+    assert.deepEqual(
+      Object.keys(json).sort(),
+      [
+        "constraint",
+        "type",
+        ...(a.value !== undefined ? ["value"] : []),
+        ...(a.timestamp !== undefined && a.constraint !== "Static" ? ["timestamp"] : []),
+      ].sort(),
+    );
+  }
+});

@@ -15,7 +15,15 @@ import type {
   NodeModel,
   ObjectModel,
 } from "../model/types.ts";
-import { createWriter, type Writer } from "./writer.ts";
+import { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "../model/types.ts";
+import {
+  CborWriter,
+  createWriter,
+  jsonFloat,
+  jsonString,
+  JsonWriter,
+  type Writer,
+} from "./writer.ts";
 
 /** The protocol version announced in `@online`. */
 export const PROTOCOL_VERSION = "v0.2";
@@ -51,38 +59,71 @@ export function fromWireTime(seconds: number): number {
  * @param attribute The attribute; `value` and `timestamp` are written when present.
  */
 export function writeAttribute(w: Writer, attribute: AttributeModel): void {
-  const { type, constraint, value, timestamp } = attribute;
+  writeState(w, attribute.type, attribute.constraint, attribute.value, attribute.timestamp);
+}
+
+function writeState(
+  w: Writer,
+  type: AttributeModel["type"],
+  constraint: AttributeModel["constraint"],
+  value: AttributeModel["value"],
+  timestamp: number | undefined,
+): void {
   const withTime = timestamp !== undefined && constraint !== "Static";
   const withValue = value !== undefined;
+  const pieces = FIXED[type]?.[constraint];
+  if (pieces && w instanceof JsonWriter) {
+    // One string per attribute: the type and constraint are enum names, never escaped.
+    let text = pieces.json;
+    if (withTime) text += `,"timestamp":${jsonFloat(toWireTime(timestamp))}`;
+    if (withValue) {
+      text += `,"value":${
+        type === "Number"
+          ? jsonFloat(value as number)
+          : type === "String"
+          ? jsonString(value as string)
+          : String(value)
+      }`;
+    }
+    w.literal(text + "}");
+    return;
+  }
   w.map(2 + (withTime ? 1 : 0) + (withValue ? 1 : 0));
-  w.key("type");
-  w.string(type);
-  w.key("constraint");
-  w.string(constraint);
+  if (pieces && w instanceof CborWriter) w.raw(pieces.cbor); // "type": T, "constraint": C
+  else {
+    w.key("type");
+    w.string(type);
+    w.key("constraint");
+    w.string(constraint);
+  }
   if (withTime) {
     w.key("timestamp");
     w.float(toWireTime(timestamp));
   }
   if (withValue) {
     w.key("value");
-    writeValue(w, attribute);
+    if (type === "Boolean") w.boolean(value as boolean);
+    else if (type === "Integer") w.integer(value as number);
+    else if (type === "Number") w.float(value as number);
+    else w.string(value as string);
   }
   w.end();
 }
 
-function writeValue(w: Writer, { type, value }: AttributeModel): void {
-  switch (type) {
-    case "Boolean":
-      w.boolean(value as boolean);
-      break;
-    case "Integer":
-      w.integer(value as number);
-      break;
-    case "Number":
-      w.float(value as number);
-      break;
-    default:
-      w.string(value as string);
+// The fixed head of every attribute, per type and constraint, ready to splice.
+const FIXED: Record<string, Record<string, { json: string; cbor: Uint8Array }>> = {};
+for (const type of ATTRIBUTE_TYPES) {
+  FIXED[type] = {};
+  for (const constraint of ATTRIBUTE_CONSTRAINTS) {
+    const w = new CborWriter(64);
+    w.key("type");
+    w.string(type);
+    w.key("constraint");
+    w.string(constraint);
+    FIXED[type][constraint] = {
+      json: `{"type":"${type}","constraint":"${constraint}"`,
+      cbor: w.finish(),
+    };
   }
 }
 
@@ -138,6 +179,29 @@ export function writeNode(w: Writer, node: NodeModel): void {
   }
   w.end();
   w.end();
+}
+
+/**
+ * Encodes an attribute's state for `@update` from its parts, without building an object: the
+ * hot path of every value the device sets.
+ *
+ * @param format The message format.
+ * @param type The attribute's type.
+ * @param constraint Its constraint.
+ * @param value Its value.
+ * @param timestamp Its timestamp in ms.
+ * @returns The payload.
+ */
+export function encodeState(
+  format: MessageFormat,
+  type: AttributeModel["type"],
+  constraint: AttributeModel["constraint"],
+  value: AttributeModel["value"],
+  timestamp: number | undefined,
+): Uint8Array {
+  const w = createWriter(format);
+  writeState(w, type, constraint, value, timestamp);
+  return w.finish();
 }
 
 /**

@@ -40,6 +40,18 @@ export interface Writer {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+// deno-lint-ignore no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+
+/**
+ * Quotes a string as JSON; the same text as `JSON.stringify`, faster for plain strings.
+ *
+ * @param value The string.
+ * @returns The JSON string token.
+ */
+export function jsonString(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
 
 /**
  * Formats a finite number as a JSON floating-point token: always with a fraction or an exponent.
@@ -107,13 +119,13 @@ export class JsonWriter implements Writer {
   /** Writes a key. */
   key(key: string): void {
     this.#separate();
-    this.#text += JSON.stringify(key) + ":";
+    this.#text += jsonString(key) + ":";
     this.#afterKey = true;
   }
   /** Writes a string. */
   string(value: string): void {
     this.#separate();
-    this.#text += JSON.stringify(value);
+    this.#text += jsonString(value);
   }
   /** Writes a float. */
   float(value: number): void {
@@ -139,6 +151,15 @@ export class JsonWriter implements Writer {
   raw(item: Uint8Array): void {
     this.#separate();
     this.#text += decoder.decode(item);
+  }
+  /**
+   * Writes one complete value given as JSON text.
+   *
+   * @param text Valid JSON for one value.
+   */
+  literal(text: string): void {
+    this.#separate();
+    this.#text += text;
   }
   /** Returns the UTF-8 bytes. */
   finish(): Uint8Array {

@@ -240,9 +240,9 @@ export class Attribute<T extends AttributeType = AttributeType> {
     }
     const timestamp = options.timestamp ?? host?.now() ?? Date.now();
     checkTimestamp(this.path, timestamp);
-    const previous = { value: this.#value, timestamp: this.#timestamp };
+    const previousValue = this.#value, previousTimestamp = this.#timestamp;
     this.#write(value, timestamp, "device");
-    if (live) host!.changed(this as unknown as Attribute, previous);
+    if (live) host!.changed(this as unknown as Attribute, previousValue, previousTimestamp);
   }
 
   /**

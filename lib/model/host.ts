@@ -24,9 +24,14 @@ export interface ModelHost {
    * A Status or Measure attribute of a live node changed on the device.
    *
    * @param attribute The attribute, already holding its new value.
-   * @param previous Its value and timestamp before the change.
+   * @param previousValue Its value before the change.
+   * @param previousTimestamp Its timestamp before the change.
    */
-  changed(attribute: Attribute, previous: { value?: AttributeValue; timestamp?: number }): void;
+  changed(
+    attribute: Attribute,
+    previousValue: AttributeValue | undefined,
+    previousTimestamp: number | undefined,
+  ): void;
   /** A live node gained or lost objects or attributes. */
   restructured(node: Node): void;
   /** Throws a `ClosedError` when the endpoint is closed. */

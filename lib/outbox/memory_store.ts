@@ -51,7 +51,9 @@ export class MemoryStore implements OutboxStore {
 
   /** Adds a message. */
   append(message: OutboxMessage): number {
-    const entry: OutboxEntry = { ...message, seq: this.#next++ };
+    // The message object is kept as it is (no copy): callers hand it over.
+    const entry = message as OutboxEntry;
+    entry.seq = this.#next++;
     this.#bySeq.set(entry.seq, this.#base + this.#entries.length);
     this.#entries.push(entry);
     this.#live++;

@@ -151,6 +151,10 @@ export class Outbox {
   #delivered = 0;
   #batches = 0;
   #closed = false;
+  #ackedSeqs: number[] = [];
+  #ackTimer?: ReturnType<typeof setTimeout>;
+  #freed = 0; // window slots freed by PUBACKs not yet handled
+  #freedBatches = 0;
 
   /**
    * Creates an outbox over a store.
@@ -187,7 +191,16 @@ export class Outbox {
     const seq = this.#store.append(message);
     this.#enforce(classOf(message.kind));
     this.#scheduleCommit();
-    if (this.#link && !this.#pumping) this.#pump();
+    const link = this.#link;
+    if (!link || this.#pumping) return seq;
+    if (this.#cursor === seq - 1 && this.#inFlight < link.maxInFlight) {
+      // Caught up: everything before it went out already. Send it as it is, without reading it
+      // back from the store (for SQLite, a SELECT a message saved).
+      this.#cursor = seq;
+      const entry = message as OutboxEntry;
+      entry.seq = seq;
+      this.#sendOne(link, entry);
+    } else this.#pump();
     return seq;
   }
 
@@ -276,6 +289,7 @@ export class Outbox {
     this.#cursor = 0;
     this.#inFlight = 0;
     this.#batchesInFlight = 0;
+    this.#freed = this.#freedBatches = 0;
     this.#backlogEnd = this.#store.lastSeq();
     this.#pump();
   }
@@ -286,6 +300,7 @@ export class Outbox {
     this.#generation++;
     this.#inFlight = 0;
     this.#batchesInFlight = 0;
+    this.#freed = this.#freedBatches = 0;
     this.#cursor = 0;
     if (!this.#keepOffline) {
       for (;;) {
@@ -355,10 +370,10 @@ export class Outbox {
   // The closures keep only sequence numbers, so that entries die young while they wait.
   #sendOne(link: OutboxLink, entry: OutboxEntry): void {
     const generation = this.#generation;
-    const seqs = [entry.seq];
+    const seq = entry.seq;
     this.#inFlight++;
     link.publish(entry.topic, entry.payload, entry.retain).then(
-      () => this.#acked(generation, seqs, false),
+      () => this.#acked(generation, seq, false),
       () => {},
     );
   }
@@ -375,17 +390,32 @@ export class Outbox {
     );
   }
 
-  #acked(generation: number, seqs: number[], batch: boolean): void {
+  // PUBACKs come in bursts (one per tick from MQTT.js): they are collected and handled once per
+  // macrotask, so that the store deletes ranges and the window is refilled with one read, instead
+  // of a delete and a read per message.
+  #acked(generation: number, seqs: number | number[], batch: boolean): void {
     // An acknowledged message was delivered whatever link it went out on.
-    this.#store.delete(seqs);
-    this.#delivered += seqs.length;
+    if (typeof seqs === "number") this.#ackedSeqs.push(seqs);
+    else for (const seq of seqs) this.#ackedSeqs.push(seq);
+    this.#delivered += typeof seqs === "number" ? 1 : seqs.length;
     if (batch) this.#batches++;
-    this.#scheduleCommit();
     if (generation === this.#generation) {
-      this.#inFlight--;
-      if (batch) this.#batchesInFlight--;
-      this.#pump();
+      this.#freed++;
+      if (batch) this.#freedBatches++;
     }
+    this.#ackTimer ??= setTimeout(() => this.#flushAcks(), 0);
+  }
+
+  #flushAcks(): void {
+    this.#ackTimer = undefined;
+    const seqs = this.#ackedSeqs;
+    this.#ackedSeqs = [];
+    this.#store.delete(seqs);
+    this.#inFlight -= this.#freed;
+    this.#batchesInFlight -= this.#freedBatches;
+    this.#freed = this.#freedBatches = 0;
+    this.#scheduleCommit();
+    this.#pump();
     this.#checkSettled();
   }
 
@@ -407,6 +437,10 @@ export class Outbox {
   /** Commits and closes the store; pending messages stay in a durable store for the next run. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#ackTimer !== undefined) {
+      clearTimeout(this.#ackTimer);
+      this.#flushAcks();
+    }
     this.detach();
     await this.flush();
     this.#closed = true;

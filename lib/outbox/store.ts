@@ -63,7 +63,8 @@ export interface OutboxStore {
   /** Where the store lives, for messages (a file path, or `memory`). */
   readonly location: string;
   /**
-   * Adds a message at the end.
+   * Adds a message at the end. The store may keep the object itself (and set its `seq`): the
+   * caller must not change it afterwards.
    *
    * @param message The message.
    * @returns Its sequence number.
