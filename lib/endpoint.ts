@@ -40,6 +40,7 @@ import {
 import { type Attribute, vetAttribute, writeAttribute } from "./model/attribute.ts";
 import type { ModelHost } from "./model/host.ts";
 import { assertFreeName } from "./model/object.ts";
+import { encodeLiveEndpoint, encodeLiveNode } from "./model/wire.ts";
 import { detachNode, Node, type NodeOptions } from "./model/node.ts";
 import type {
   AttributeModel,
@@ -815,7 +816,7 @@ export class Endpoint implements AsyncDisposable {
     });
     // The @online carries every node: nothing is left to announce separately.
     this.#pendingAnnounce.clear();
-    const payload = encodeEndpoint(this.#format, this.toModel(), settings.supportedFormats);
+    const payload = encodeLiveEndpoint(this.#format, this.#nodes, settings.supportedFormats);
     await connection.publish(`@online/${uuid}`, payload, { qos: 1, retain: true });
   }
 
@@ -1162,7 +1163,7 @@ export class Endpoint implements AsyncDisposable {
       if (this.#nodes.get(node.name) !== node) continue;
       connection.publish(
         `@nodeAdded/${this.uuid}/${node.name}`,
-        encodeNode(this.#format, node.toModel()),
+        encodeLiveNode(this.#format, node),
         {
           qos: 1,
           retain: false,

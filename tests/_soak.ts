@@ -249,11 +249,13 @@ export interface VolumeResult {
  *
  * @param updates How many values.
  * @param log Progress lines.
+ * @param v8Flags V8 flags for the endpoint's process (e.g. heap limits).
  * @returns The tally and the measurements.
  */
 export async function volumeSoak(
   updates: number,
   log: (line: string) => void = () => {},
+  v8Flags: string[] = [],
 ): Promise<VolumeResult> {
   const uuid = randomUuid();
   const tally = new Tally(uuid, updates);
@@ -270,7 +272,7 @@ export async function volumeSoak(
   const child = spawnDeno([
     "run",
     "-A",
-    "--v8-flags=--expose-gc",
+    `--v8-flags=${["--expose-gc", ...v8Flags].join(",")}`,
     new URL("./_endpoint_child.ts", import.meta.url).pathname,
     "--url",
     broker.tcpUrl,

@@ -164,7 +164,9 @@ export const denoPlatform: Platform = {
         },
       );
     }
-    return SqliteStore.open(`${dir}/${settings.uuid}.outbox.sqlite`);
+    return SqliteStore.open(`${dir}/${settings.uuid}.outbox.sqlite`, {
+      synchronous: settings.persistenceSync,
+    });
   },
   runFile,
 };

@@ -372,3 +372,40 @@ Deno.test("the attribute fast path writes the same message as the generic writer
     );
   }
 });
+
+Deno.test("the live tree encodes exactly as its plain-data model does", async () => {
+  const { Endpoint } = await import("../endpoint.ts");
+  const { encodeLiveEndpoint, encodeLiveNode } = await import("../model/wire.ts");
+  const endpoint = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55", {
+    model: {
+      nodes: {
+        A: {
+          implements: ["I", "J"],
+          objects: {
+            O: {
+              conforms: "C",
+              objects: {
+                P: { attributes: { s: { type: "String", constraint: "Static", value: "x" } } },
+              },
+              attributes: {
+                n: { type: "Number", constraint: "Measure", value: 2, timestamp: 1000 },
+                i: { type: "Integer", constraint: "Parameter" },
+              },
+            },
+          },
+        },
+        B: {},
+      },
+    },
+  });
+  for (const format of ["JSON", "CBOR"] as const) {
+    assert.deepEqual(
+      encodeLiveEndpoint(format, endpoint.nodes, ["JSON", "CBOR"]),
+      encodeEndpoint(format, endpoint.toModel(), ["JSON", "CBOR"]),
+    );
+    assert.deepEqual(
+      encodeLiveNode(format, endpoint.node("A")!),
+      encodeNode(format, endpoint.node("A")!.toModel()),
+    );
+  }
+});

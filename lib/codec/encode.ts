@@ -62,7 +62,16 @@ export function writeAttribute(w: Writer, attribute: AttributeModel): void {
   writeState(w, attribute.type, attribute.constraint, attribute.value, attribute.timestamp);
 }
 
-function writeState(
+/**
+ * Writes an attribute from its parts (no object needed).
+ *
+ * @param w The writer.
+ * @param type Its type.
+ * @param constraint Its constraint.
+ * @param value Its value, if any.
+ * @param timestamp Its timestamp in ms, if any.
+ */
+export function writeState(
   w: Writer,
   type: AttributeModel["type"],
   constraint: AttributeModel["constraint"],
@@ -235,6 +244,32 @@ export function encodeAttribute(format: MessageFormat, attribute: AttributeModel
 }
 
 /**
+ * Writes the head of an `@online` payload (version, format version, formats) and opens `nodes`;
+ * the caller writes each node (a key and a node) and closes two containers.
+ *
+ * @param w The writer.
+ * @param nodes How many nodes follow.
+ * @param supportedFormats The formats the endpoint accepts.
+ */
+export function writeEndpointHead(
+  w: Writer,
+  nodes: number,
+  supportedFormats: readonly MessageFormat[],
+): void {
+  w.map(4);
+  w.key("version");
+  w.string(PROTOCOL_VERSION);
+  w.key("messageFormatVersion");
+  w.integer(2);
+  w.key("supportedFormats");
+  w.array(supportedFormats.length);
+  for (const f of supportedFormats) w.string(f);
+  w.end();
+  w.key("nodes");
+  w.map(nodes);
+}
+
+/**
  * Encodes the `@online` payload: the whole endpoint model (protocol §6.2).
  *
  * @param format The message format.
@@ -261,17 +296,7 @@ export function encodeEndpoint(
 ): Uint8Array {
   const w = createWriter(format);
   const nodes = entries(model.nodes);
-  w.map(4);
-  w.key("version");
-  w.string(PROTOCOL_VERSION);
-  w.key("messageFormatVersion");
-  w.integer(2);
-  w.key("supportedFormats");
-  w.array(supportedFormats.length);
-  for (const f of supportedFormats) w.string(f);
-  w.end();
-  w.key("nodes");
-  w.map(nodes.length);
+  writeEndpointHead(w, nodes.length, supportedFormats);
   for (const [name, node] of nodes) {
     w.key(name);
     writeNode(w, node);

@@ -115,6 +115,12 @@ export interface EndpointSettings {
   logBytesLimit?: number;
   /** What the outbox drops when full: `dropPolicy` = `oldest` or `latest-per-attribute`. */
   dropPolicy?: "oldest" | "latest-per-attribute";
+  /**
+   * `persistenceSync`: `full` (default) makes every group commit of the file store survive power
+   * loss (an fsync each time); `normal` survives a crash of the process only, and commits
+   * without blocking on the disk.
+   */
+  persistenceSync?: "full" | "normal";
   /** The properties file the settings were read from, if any. */
   source?: string;
   /** Every property read, with its key as written, for extensions. */
@@ -686,6 +692,14 @@ export function settingsFromProperties(
         whole: true,
       });
     }
+  }
+  const sync = reader.get("persistenceSync");
+  if (sync) {
+    const mode = sync.value.toLowerCase();
+    if (mode !== "full" && mode !== "normal") {
+      throw reader.error(sync.key, `"${sync.value}" is not a sync mode (use full or normal)`);
+    }
+    settings.persistenceSync = mode;
   }
   const policy = reader.get("dropPolicy");
   if (policy) {

@@ -654,3 +654,18 @@ Deno.test("settingsFromProperties() writes messages in sentence case without a f
     assert.doesNotMatch(message, /\.$/, message);
   }
 });
+
+Deno.test("settingsFromProperties() reads persistenceSync", () => {
+  const read = (value?: string) =>
+    settingsFromProperties(
+      new Map([
+        ["hostUri", "ssl://h"],
+        ["uuid", "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55"],
+        ...(value ? [["persistenceSync", value]] as [string, string][] : []),
+      ]),
+    ).persistenceSync;
+  assert.equal(read(), undefined);
+  assert.equal(read("NORMAL"), "normal");
+  assert.equal(read("full"), "full");
+  assert.throws(() => read("lazy"), /not a sync mode/);
+});
