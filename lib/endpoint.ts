@@ -799,7 +799,17 @@ export class Endpoint implements AsyncDisposable {
   async #birth(connection: Connection, settings: EndpointSettings): Promise<void> {
     const uuid = settings.uuid;
     const filters = SUBSCRIPTIONS(uuid);
-    const granted = await connection.subscribe(filters);
+    let granted: readonly number[];
+    try {
+      granted = await connection.subscribe(filters);
+    } catch (cause) {
+      // RabbitMQ refuses a subscription by closing the connection, not with SUBACK 0x80.
+      throw new ConnectionError(
+        `The broker closed the connection when the endpoint subscribed to ${filters.join(", ")}: ` +
+          `check its topic permissions for ${uuid}`,
+        { url: this.#transport?.url, cause },
+      );
+    }
     if (granted[0] === undefined || granted[0] >= 0x80) {
       throw new ConnectionError(`The broker refused the subscription to ${filters[0]}`, {
         url: this.#transport?.url,

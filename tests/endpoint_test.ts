@@ -479,3 +479,37 @@ Deno.test("a connect() that fails on its configuration leaves the endpoint as it
   throughput.value = 5; // an initial value again, no error
   assert.equal(throughput.value, 5);
 });
+
+Deno.test("a broker that closes the connection on SUBSCRIBE (RabbitMQ's refusal) gets a clear error", async () => {
+  const { memoryTransport } = await import("./_memory_transport.ts");
+  const { MemoryStore } = await import("../mod.ts");
+  const transport = memoryTransport();
+  const refusing = {
+    url: transport.url,
+    async connect(
+      params: Parameters<typeof transport.connect>[0],
+      onMessage: Parameters<typeof transport.connect>[1],
+    ) {
+      const connection = await transport.connect(params, onMessage);
+      return {
+        ...connection,
+        subscribe: () => Promise.reject(new ConnectionError("Lost the connection")),
+      };
+    },
+  };
+  const endpoint = new Endpoint(UUID, {
+    config: { hostUri: "mqtt://memory", persistence: "memory" },
+    transport: refusing,
+    store: new MemoryStore(),
+    onError: () => {},
+  });
+  await assert.rejects(() => endpoint.connect(), (error: unknown) => {
+    assert.ok(error instanceof ConnectionError);
+    assert.match(
+      error.message,
+      /closed the connection when the endpoint subscribed to @set\/.*: check its topic permissions/,
+    );
+    return true;
+  });
+  await endpoint.close();
+});
