@@ -15,10 +15,8 @@ import {
 } from "./codec/decode.ts";
 import {
   encodeAttribute,
-  encodeEndpoint,
   encodeExecOutput,
   encodeLog,
-  encodeNode,
   encodeState,
   encodeTransaction,
   type LogLevel,

@@ -68,7 +68,7 @@ Deno.test("a private key file others can read gets a warning", async () => {
 });
 
 /** A TLS front on loopback with a certificate for another host name, piping to a plain listener. */
-async function tlsFront(target: number, cert: string, key: string) {
+function tlsFront(target: number, cert: string, key: string) {
   const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key });
   const conns = new Set<Deno.Conn>();
   const serving = (async () => {
@@ -108,7 +108,7 @@ Deno.test("a broker certificate for another host name is refused unless verifyHo
   await using broker = await startMosquitto();
   const uuid = randomUuid();
   const server = await broker.pki.server("broker.other.example");
-  const front = await tlsFront(Number(new URL(broker.tcpUrl).port), server.certPem, server.keyPem);
+  const front = tlsFront(Number(new URL(broker.tcpUrl).port), server.certPem, server.keyPem);
   try {
     const strict = await tlsEndpoint(broker, uuid, {
       extra: { hostUri: `mqtts://127.0.0.1:${front.port}` },
