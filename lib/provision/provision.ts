@@ -13,6 +13,7 @@
  * @module
  */
 
+import { isRecord } from "../codec/decode.ts";
 import { parseProperties } from "../config/properties.ts";
 import { parseBrokerUri } from "../config/settings.ts";
 import { CloudioError, ConfigError, ConnectionError } from "../errors.ts";
@@ -302,10 +303,6 @@ export function checkProvisioned(provisioned: Provisioned): Provisioned {
 
 // ---------------------------------------------------------------------------------------------
 // JSON
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * Parses and checks the provisioning JSON of the cloud (`Accept: application/json`):
