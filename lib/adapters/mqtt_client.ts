@@ -160,22 +160,22 @@ export function openClient(
     });
     client.on("close", () => {
       if (!connected) return fail(lastError ?? new Error("the connection closed"));
-      if (closed && cleanClose) return;
-      const reason = cleanClose ? undefined : new ConnectionError(
-        `Lost the connection to ${url}${
-          lastError ? `: ${(lastError as Error).message ?? lastError}` : ""
-        }`,
-        { url, cause: lastError },
+      if (cleanClose) return;
+      finish(
+        new ConnectionError(
+          `Lost the connection to ${url}${
+            lastError ? `: ${(lastError as Error).message ?? lastError}` : ""
+          }`,
+          { url, cause: lastError },
+        ),
       );
-      finish(reason);
     });
 
+    // The one way a live connection ends, whatever ended it; later calls do nothing.
+    let finished = false;
     function finish(reason: Error | undefined) {
-      if (closed && pending.size === 0) {
-        settleClosed(reason);
-        return;
-      }
-      closed = true;
+      if (finished) return;
+      finished = closed = true;
       const error = reason ?? new ConnectionError(`The connection to ${url} was closed`, { url });
       for (const rejectPublish of pending) rejectPublish(error);
       pending.clear();
@@ -236,19 +236,17 @@ export function openClient(
         },
         close() {
           if (closed) return closedPromise.then(() => {});
-          cleanClose = true;
-          closed = true;
+          cleanClose = closed = true;
           return new Promise<void>((done) => {
-            const force = setTimeout(() => client.end(true), 2000);
-            client.end(false, {}, () => {
+            // DISCONNECT, then close; a broker that never lets it complete is dropped after 2 s
+            // (MQTT.js ignores a second end() while disconnecting, so finish() must settle).
+            const end = () => {
               clearTimeout(force);
-              for (const rejectPublish of pending) {
-                rejectPublish(new ConnectionError(`The connection to ${url} was closed`, { url }));
-              }
-              pending.clear();
-              settleClosed(undefined);
+              finish(undefined);
               done();
-            });
+            };
+            const force = setTimeout(end, 2000);
+            client.end(false, {}, end);
           });
         },
         destroy() {
