@@ -15,6 +15,8 @@
  * @module
  */
 
+import { fromWireTime } from "../lib/codec/encode.ts";
+import { timeProblem } from "../lib/time.ts";
 import { ModelError, type ModelProblem } from "../lib/errors.ts";
 import { childLocation, lineColumn, show, textLocation } from "../lib/model/_location.ts";
 import type { EndpointModel, NodeModel } from "../lib/model/types.ts";
@@ -580,15 +582,14 @@ function wireAttributes(
     for (const [key, value] of Object.entries(attribute)) {
       if (value === null && (key === "value" || key === "timestamp")) continue;
       if (key === "timestamp") {
-        const ms = typeof value === "number" && value >= 0 ? Math.floor(value * 1000 + 0.001) : NaN;
-        if (Number.isFinite(ms)) {
+        const ms = typeof value === "number" ? fromWireTime(value) : NaN;
+        if (timeProblem(ms) === undefined) {
           copy.timestamp = ms;
         } else {
           problems.push({
             location: childLocation(at, key),
-            message: `Expected a timestamp in seconds, a finite number ≥ 0: current value is ${
-              show(value)
-            }`,
+            message: `Expected a timestamp in seconds after the epoch, not after 2262-04-11: ` +
+              `current value is ${show(value)}`,
           });
         }
       } else {

@@ -59,7 +59,12 @@ const GOOD: Record<string, string> = {
     '{"type": "Integer", "constraint": "Status", "value": 9007199254740991}',
   ),
   "an integral Number": attribute('{"type": "Number", "constraint": "Status", "value": 20}'),
-  "a timestamp of zero": attribute('{"type": "Boolean", "constraint": "Status", "timestamp": 0}'),
+  "a timestamp one millisecond after the epoch": attribute(
+    '{"type": "Boolean", "constraint": "Status", "timestamp": 0.001}',
+  ),
+  "the latest timestamp": attribute(
+    '{"type": "Boolean", "constraint": "Status", "timestamp": 9223372036.854}',
+  ),
   "nested objects": '{"nodes": {"N": {"objects": {"a": {"objects": {"b": {"objects": {}}}}}}}}',
 };
 
@@ -93,6 +98,10 @@ const BAD: Record<string, string> = {
   "a number for String": attribute('{"type": "String", "constraint": "Status", "value": 1}'),
   "a negative timestamp": attribute(
     '{"type": "String", "constraint": "Status", "timestamp": -1}',
+  ),
+  "a timestamp of zero": attribute('{"type": "Boolean", "constraint": "Status", "timestamp": 0}'),
+  "a timestamp in microseconds": attribute(
+    '{"type": "Boolean", "constraint": "Status", "timestamp": 1700000000000000}',
   ),
 };
 

@@ -19,6 +19,7 @@ import {
   type ValueOf,
 } from "./types.ts";
 import { valueProblem } from "./validate.ts";
+import { timeProblem } from "../time.ts";
 
 type Vet = (value: AttributeValue, attribute: Attribute) => boolean | void;
 
@@ -205,7 +206,8 @@ export class Attribute<T extends AttributeType = AttributeType> {
    * @param value The value; a finite number for Number, a safe integer for Integer.
    * @param options The timestamp, when it is not now.
    * @throws {TypeError} When the value does not fit the type, or the constraint forbids it.
-   * @throws {RangeError} When the timestamp is not a non-negative finite number.
+   * @throws {RangeError} When the timestamp is not a plausible time (after the epoch, not after
+   * 2262-04-11).
    * @throws {ClosedError} When the endpoint is closed.
    *
    * @example
@@ -315,9 +317,10 @@ function show(value: unknown): string {
 }
 
 function checkTimestamp(path: string, timestamp: number): void {
-  if (typeof timestamp !== "number" || !Number.isFinite(timestamp) || timestamp < 0) {
+  const problem = timeProblem(timestamp);
+  if (problem !== undefined) {
     throw new RangeError(
-      `Cannot set attribute "${path}": timestamp ${timestamp} is not milliseconds since the epoch`,
+      `Cannot set attribute "${path}": timestamp ${timestamp} is not a plausible time in milliseconds since the epoch: ${problem}`,
     );
   }
 }

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { timeProblem } from "../time.ts";
 import { ModelError, type ModelProblem } from "../errors.ts";
 import { childLocation, show } from "./_location.ts";
 import { assertName } from "./names.ts";
@@ -89,7 +90,7 @@ export function modelProblems(model: unknown, location = "$"): ModelProblem[] {
  * `objects` (a map of object name to object). An object has the optional keys `conforms` (a
  * string), `objects` and `attributes` (a map of attribute name to attribute). An attribute has
  * `type` and `constraint` (exact spellings), and optionally a `value` of its type and a
- * `timestamp` (milliseconds, a finite number ≥ 0). Any other key is a problem; in particular a
+ * `timestamp` (milliseconds after the epoch, not after 2262-04-11). Any other key is a problem; in particular a
  * node cannot have attributes, as an attribute always lives in an object. The node's own name is
  * not checked here, as it is not part of the node.
  *
@@ -290,10 +291,11 @@ function attributeProblems(attribute: unknown, location: string, problems: Model
         break;
       }
       case "timestamp":
-        if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) {
+        if (timeProblem(value) !== undefined) {
           problems.push({
             location: at,
-            message: `Expected a timestamp, a finite number ≥ 0: current value is ${show(value)}`,
+            message: `Expected a timestamp, milliseconds after the epoch and not after ` +
+              `2262-04-11: current value is ${show(value)}`,
           });
         }
         break;
