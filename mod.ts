@@ -93,6 +93,7 @@ export type {
 } from "./lib/model/types.ts";
 export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./lib/errors.ts";
 export type { BrokerAddress, EndpointSettings, SettingsOptions } from "./lib/config/settings.ts";
+export type { EndpointConfig, KeyWarning } from "./lib/config/keys.ts";
 export type { ConnectorOptions } from "./connectors/json.ts";
 export { LOG_LEVELS } from "./lib/codec/encode.ts";
 export type { LogLevel, LogRecord } from "./lib/codec/encode.ts";

@@ -8,6 +8,7 @@
  */
 
 import { ConfigError } from "../errors.ts";
+import { uuidProblem } from "../model/names.ts";
 import { parseProperties } from "./properties.ts";
 import { type EndpointSettings, resolveLocation, settingsFromProperties } from "./settings.ts";
 
@@ -72,6 +73,8 @@ function describe(error: unknown): string {
  * Finds the properties file `<name>.properties` of an endpoint. The directories searched are the
  * caller's `locations`, then `home:/.config/cloud.io/`, then `file:/etc/cloud.io/`; the first file
  * that exists wins. `home:` and `~` locations are skipped when the reader knows no home directory.
+ * A UUID written with capitals is looked up in the cloud's lower-case form first, then as written,
+ * in each directory.
  *
  * @param name The endpoint's UUID, or the application name the file is named after.
  * @param options The caller's directories and the reader.
@@ -123,7 +126,12 @@ export async function discoverProperties(
   }
   const { reader } = options;
   const home = reader.home;
-  const file = `${name}.properties`;
+  // A UUID is the cloud's lower-case form first, then as written (a file named in upper case).
+  const lower = name.toLowerCase();
+  const files = uuidProblem(name) === undefined && lower !== name
+    ? [`${lower}.properties`, `${name}.properties`]
+    : [`${name}.properties`];
+  const file = files[0];
   const searched: string[] = [];
   const skipped: string[] = [];
   for (const location of [...(options.locations ?? []), ...STANDARD_LOCATIONS]) {
@@ -131,21 +139,23 @@ export async function discoverProperties(
       skipped.push(location);
       continue;
     }
-    const path = inDirectory(resolveLocation(location, { home }), file);
-    if (searched.includes(path)) continue;
-    searched.push(path);
-    let text: string | undefined;
-    try {
-      text = await reader.readTextFile(path);
-    } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      throw new ConfigError(`Cannot read properties file ${path}: ${describe(error)}`, {
-        path,
-        cause: error,
-        searched,
-      });
+    for (const candidate of files) {
+      const path = inDirectory(resolveLocation(location, { home }), candidate);
+      if (searched.includes(path)) continue;
+      searched.push(path);
+      let text: string | undefined;
+      try {
+        text = await reader.readTextFile(path);
+      } catch (error) {
+        if (error instanceof ConfigError) throw error;
+        throw new ConfigError(`Cannot read properties file ${path}: ${describe(error)}`, {
+          path,
+          cause: error,
+          searched,
+        });
+      }
+      if (text !== undefined) return { path, text, searched };
     }
-    if (text !== undefined) return { path, text, searched };
   }
   const note = skipped.length === 0
     ? ""

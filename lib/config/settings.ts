@@ -10,6 +10,7 @@
 
 import { ConfigError } from "../errors.ts";
 import { uuidProblem } from "../model/names.ts";
+import { type KeyWarning, keyWarnings } from "./keys.ts";
 import type { MessageFormat } from "../model/types.ts";
 
 /** The prefix of every cloud.iO endpoint property key. */
@@ -34,7 +35,10 @@ export interface BrokerAddress {
 
 /** The settings of an endpoint, typed and with every default applied. */
 export interface EndpointSettings {
-  /** The endpoint UUID: property `uuid`, else the name the file was looked up by. */
+  /**
+   * The endpoint UUID, in lower case as the cloud writes it (in topics, the client id and the
+   * certificate's CN): property `uuid`, else the name the file was looked up by.
+   */
   uuid: string;
   /** The broker: property `hostUri`. */
   broker: BrokerAddress;
@@ -109,6 +113,11 @@ export interface EndpointSettings {
   updateLimit?: number;
   /** How many `@logs` messages the outbox keeps at most: `log-limit` or `logLimit`. */
   logLimit?: number;
+  /**
+   * How many `@nodeAdded`/`@nodeRemoved` messages the outbox keeps at most: `lifecycle-limit` or
+   * `lifecycleLimit`.
+   */
+  lifecycleLimit?: number;
   /** How many payload bytes of value messages the outbox keeps at most: `update-bytes-limit`. */
   updateBytesLimit?: number;
   /** How many payload bytes of `@logs` messages the outbox keeps at most: `log-bytes-limit`. */
@@ -121,8 +130,15 @@ export interface EndpointSettings {
    * without blocking on the disk.
    */
   persistenceSync?: "full" | "normal";
+  /** The folder `file://` remote jobs may run programs from: `jobs.folder`. */
+  jobsFolder?: string;
   /** The properties file the settings were read from, if any. */
   source?: string;
+  /**
+   * Keys that were given but are not read (unknown, or not supported here), each with what to do;
+   * the endpoint reports them when it connects.
+   */
+  warnings: readonly KeyWarning[];
   /** Every property read, with its key as written, for extensions. */
   properties: ReadonlyMap<string, string>;
 }
@@ -610,10 +626,17 @@ export function settingsFromProperties(
       );
   }
 
+  // The cloud writes UUIDs in lower case: in the certificate's CN (the broker's user name, which
+  // the ACL matches topics against) and in every topic it publishes to the endpoint.
+  const lowerUuid = uuid.toLowerCase();
+
+  const warnings = keyWarnings(props.keys());
   const host = reader.get("hostUri");
   if (host === undefined) {
+    const typo = warnings.find((w) => w.message.endsWith('did you mean "hostUri"?'));
     throw new ConfigError(
-      `Missing property "hostUri"${where}: it names the broker, such as "ssl://example.com:8883"`,
+      `Missing property "hostUri"${where}: it names the broker, such as "ssl://example.com:8883"` +
+        (typo ? ` (is "${typo.key}" meant to be "hostUri"?)` : ""),
       { key: "hostUri", path: options.source },
     );
   }
@@ -664,7 +687,7 @@ export function settingsFromProperties(
 
   const places = { baseDir: options.baseDir, home: options.home };
   const settings: EndpointSettings = {
-    uuid,
+    uuid: lowerUuid,
     broker: address.ok,
     verifyHostname: reader.boolean("ssl.verifyHostname", true),
     messageFormat,
@@ -679,10 +702,12 @@ export function settingsFromProperties(
     maxInFlight: reader.number(["maxInFlight"], 1000, { whole: true }),
     persistence,
     properties: new Map(props),
+    warnings,
   };
   const limits: [keyof EndpointSettings, string[]][] = [
     ["updateLimit", ["update-limit", "updateLimit"]],
     ["logLimit", ["log-limit", "logLimit"]],
+    ["lifecycleLimit", ["lifecycle-limit", "lifecycleLimit"]],
     ["updateBytesLimit", ["update-bytes-limit", "updateBytesLimit"]],
     ["logBytesLimit", ["log-bytes-limit", "logBytesLimit"]],
   ];
@@ -717,6 +742,8 @@ export function settingsFromProperties(
   if (clientCert !== undefined) settings.clientCert = clientCert;
   const clientKey = reader.location("ssl.clientKey", places);
   if (clientKey !== undefined) settings.clientKey = clientKey;
+  const jobsFolder = reader.location("jobs.folder", places);
+  if (jobsFolder !== undefined) settings.jobsFolder = jobsFolder;
   const persistenceLocation = reader.location("persistenceLocation", places);
   if (persistenceLocation !== undefined) settings.persistenceLocation = persistenceLocation;
   if (options.source !== undefined) settings.source = options.source;

@@ -300,6 +300,7 @@ Deno.test("settingsFromProperties() applies the Java reference defaults", () => 
     maxInFlight: 1000,
     persistence: "file",
     properties: props,
+    warnings: [],
   });
 });
 
@@ -322,6 +323,12 @@ Deno.test("settingsFromProperties() reads every key", () => {
     `${P}persistenceLocation=~/mqtt-persistence`,
     `${P}update-limit=500`,
     `${P}log-limit=50`,
+    `${P}lifecycle-limit=5`,
+    `${P}update-bytes-limit=5000`,
+    `${P}log-bytes-limit=500`,
+    `${P}dropPolicy=latest-per-attribute`,
+    `${P}persistenceSync=normal`,
+    `${P}jobs.folder=/opt/pump/jobs`,
   ].join("\n");
   const props = parseProperties(text);
   const result = settingsFromProperties(props, {
@@ -354,8 +361,15 @@ Deno.test("settingsFromProperties() reads every key", () => {
     persistenceLocation: "/home/pi/mqtt-persistence",
     updateLimit: 500,
     logLimit: 50,
+    lifecycleLimit: 5,
+    updateBytesLimit: 5000,
+    logBytesLimit: 500,
+    dropPolicy: "latest-per-attribute",
+    persistenceSync: "normal",
+    jobsFolder: "/opt/pump/jobs",
     source: SOURCE,
     properties: props,
+    warnings: [],
   });
 });
 
@@ -668,4 +682,80 @@ Deno.test("settingsFromProperties() reads persistenceSync", () => {
   assert.equal(read("NORMAL"), "normal");
   assert.equal(read("full"), "full");
   assert.throws(() => read("lazy"), /not a sync mode/);
+});
+
+Deno.test("settingsFromProperties() lowers a capitalised UUID to the cloud's form", () => {
+  const upper = "0B3C8E3A-4F1D-4C2B-9A8E-2F6D1C0B7A55";
+  const fromName = settingsFromProperties(new Map([["hostUri", "example.com"]]), { uuid: upper });
+  assert.equal(fromName.uuid, upper.toLowerCase());
+  const fromProperty = settingsFromProperties(
+    new Map([["ch.hevs.cloudio.endpoint.uuid", upper], ["hostUri", "example.com"]]),
+    { uuid: "lamp" },
+  );
+  assert.equal(fromProperty.uuid, upper.toLowerCase());
+});
+
+Deno.test("settingsFromProperties() warns of unknown and unsupported keys, naming the closest known key", () => {
+  const settings = settingsFromProperties(
+    new Map([
+      ["ch.hevs.cloudio.endpoint.hostUri", "example.com"],
+      ["ch.hevs.cloudio.endpoint.persistance", "memory"],
+      ["keepAliveIntervall", "30"],
+      ["ch.hevs.cloudio.endpoint.ssl.version", "tlsv1.2"],
+      ["ch.hevs.cloudio.endpoint.ssl.clientPassword", ""],
+      ["my.own.key", "x"],
+    ]),
+    { uuid: "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55" },
+  );
+  assert.deepEqual(settings.warnings.map((w) => [w.key, w.message]), [
+    [
+      "persistance",
+      'Property "persistance" is unknown and is ignored: did you mean "persistence"?',
+    ],
+    [
+      "keepAliveIntervall",
+      'Property "keepAliveIntervall" is unknown and is ignored: did you mean "keepAliveInterval"?',
+    ],
+    [
+      "ssl.version",
+      'Property "ssl.version" is not supported here and is ignored: the TLS version is negotiated with the broker (TLS 1.2 or 1.3)',
+    ],
+    [
+      "ssl.clientPassword",
+      'Property "ssl.clientPassword" is not supported here and is ignored: PKCS#12 files are not read: give PEM files in ssl.authorityCert, ssl.clientCert and ssl.clientKey',
+    ],
+    ["my.own.key", 'Property "my.own.key" is unknown and is ignored'],
+  ]);
+  // What it would have meant is not applied.
+  assert.equal(settings.persistence, "file");
+  assert.equal(settings.keepAlive, 60_000);
+});
+
+Deno.test("settingsFromProperties() points at a misspelt hostUri when it is missing", () => {
+  assert.throws(
+    () =>
+      settingsFromProperties(new Map([["hostURI", "example.com"]]), {
+        uuid: "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55",
+      }),
+    {
+      name: "ConfigError",
+      key: "hostUri",
+      message:
+        'Missing property "hostUri": it names the broker, such as "ssl://example.com:8883" (is "hostURI" meant to be "hostUri"?)',
+    },
+  );
+});
+
+Deno.test("settingsFromProperties() reads jobs.folder and lifecycle-limit", () => {
+  const settings = settingsFromProperties(
+    new Map([
+      ["hostUri", "example.com"],
+      ["ch.hevs.cloudio.endpoint.jobs.folder", "jobs"],
+      ["ch.hevs.cloudio.endpoint.lifecycle-limit", "50"],
+    ]),
+    { uuid: "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55", baseDir: "/etc/cloud.io" },
+  );
+  assert.equal(settings.jobsFolder, "/etc/cloud.io/jobs");
+  assert.equal(settings.lifecycleLimit, 50);
+  assert.deepEqual(settings.warnings, []);
 });
