@@ -30,7 +30,20 @@ export interface SqliteStoreOptions {
 }
 
 // Stored by index: append new kinds at the end only.
-const KINDS: OutboxKind[] = ["update", "didSet", "transaction", "logs", "execOutput"];
+const KINDS: OutboxKind[] = [
+  "update",
+  "didSet",
+  "transaction",
+  "logs",
+  "execOutput",
+  "nodeAdded",
+  "nodeRemoved",
+];
+const CLASS_KINDS: Record<OutboxClass, [number, number, number]> = {
+  updates: [0, 1, 2],
+  logs: [3, 4, 4],
+  lifecycle: [5, 6, 6],
+};
 const SCHEMA_VERSION = 1;
 
 interface Row {
@@ -70,6 +83,7 @@ export class SqliteStore implements OutboxStore {
   #usage: Record<OutboxClass, OutboxUsage> = {
     updates: { messages: 0, bytes: 0 },
     logs: { messages: 0, bytes: 0 },
+    lifecycle: { messages: 0, bytes: 0 },
   };
   #lastSeq: number;
   #insert: StatementSync;
@@ -249,7 +263,7 @@ export class SqliteStore implements OutboxStore {
 
   /** Removes one message of a class to make room. */
   evict(cls: OutboxClass, latestPerKey: boolean): OutboxEntry | undefined {
-    const kinds = cls === "logs" ? [3, 4, 4] : [0, 1, 2];
+    const kinds = CLASS_KINDS[cls];
     let row = latestPerKey ? this.#superseded.get(...kinds) as Row | undefined : undefined;
     row ??= this.#oldest.get(...kinds) as Row | undefined;
     if (!row) return undefined;

@@ -45,6 +45,7 @@ export class MemoryStore implements OutboxStore {
   #usage: Record<OutboxClass, OutboxUsage> = {
     updates: { messages: 0, bytes: 0 },
     logs: { messages: 0, bytes: 0 },
+    lifecycle: { messages: 0, bytes: 0 },
   };
   #keys = new Map<string, number>(); // attribute key → how many stored
   #state = new Map<string, string>();

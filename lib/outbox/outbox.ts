@@ -14,6 +14,7 @@ import { encodeDelayed } from "../codec/encode.ts";
 import type { MessageFormat } from "../model/types.ts";
 import {
   classOf,
+  OUTBOX_CLASSES,
   type OutboxClass,
   type OutboxEntry,
   type OutboxMessage,
@@ -39,8 +40,8 @@ export interface OutboxLimits {
 export interface OutboxOptions {
   /** Where messages are kept. */
   store: OutboxStore;
-  /** Limits per class. */
-  limits: Record<OutboxClass, OutboxLimits>;
+  /** Limits per class; a class without limits is kept whole. */
+  limits: Partial<Record<OutboxClass, OutboxLimits>>;
   /**
    * What to drop when a class is full.
    *
@@ -85,6 +86,12 @@ export interface OutboxLink {
   batchesInFlight: number;
   /** The clock, in ms. */
   now(): number;
+  /**
+   * Tells whether a message of the backlog is superseded by what the link already carried (a
+   * node's `@nodeAdded` or `@nodeRemoved` that the `@online` of this connection made moot); such
+   * a message is deleted without being sent.
+   */
+  superseded?(entry: OutboxEntry): boolean;
 }
 
 /** Counters of an outbox. */
@@ -131,7 +138,7 @@ function delayable(entry: OutboxEntry): boolean {
  */
 export class Outbox {
   #store: OutboxStore;
-  #limits: Record<OutboxClass, OutboxLimits>;
+  #limits: Partial<Record<OutboxClass, OutboxLimits>>;
   #latest: boolean;
   #keepOffline: boolean;
   #commitInterval: number;
@@ -206,6 +213,7 @@ export class Outbox {
 
   #enforce(cls: OutboxClass): void {
     const limit = this.#limits[cls];
+    if (limit === undefined) return;
     for (;;) {
       const usage = this.#store.usage(cls);
       if (usage.messages <= limit.messages && usage.bytes <= limit.bytes) return;
@@ -268,7 +276,7 @@ export class Outbox {
   }
 
   #isEmpty(): boolean {
-    return this.#store.usage("updates").messages === 0 && this.#store.usage("logs").messages === 0;
+    return OUTBOX_CLASSES.every((cls) => this.#store.usage(cls).messages === 0);
   }
 
   #checkSettled(): void {
@@ -334,7 +342,11 @@ export class Outbox {
         while (i < entries.length && this.#inFlight < link.maxInFlight) {
           const first = entries[i];
           const inBacklog = first.seq <= this.#backlogEnd;
-          if (
+          if (inBacklog && link.superseded?.(first)) {
+            this.#ackedSeqs.push(first.seq);
+            this.#ackTimer ??= setTimeout(() => this.#flushAcks(), 0);
+            i++;
+          } else if (
             inBacklog && link.replay === "delayed" && delayable(first) &&
             detectFormat(first.payload) === link.format
           ) {
@@ -426,7 +438,11 @@ export class Outbox {
    */
   stats(): OutboxStats {
     return {
-      pending: { updates: this.#store.usage("updates"), logs: this.#store.usage("logs") },
+      pending: {
+        updates: this.#store.usage("updates"),
+        logs: this.#store.usage("logs"),
+        lifecycle: this.#store.usage("lifecycle"),
+      },
       dropped: { ...this.#dropped },
       delivered: this.#delivered,
       inFlight: this.#inFlight,

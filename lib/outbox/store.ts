@@ -10,22 +10,35 @@
  */
 
 /** The kinds of message that go through the outbox. */
-export type OutboxKind = "update" | "didSet" | "transaction" | "logs" | "execOutput";
+export type OutboxKind =
+  | "update"
+  | "didSet"
+  | "transaction"
+  | "logs"
+  | "execOutput"
+  | "nodeAdded"
+  | "nodeRemoved";
 
 /**
- * The two classes that have their own limits: values (`update`, `didSet`, `transaction`) and
- * logs (`logs`, and job output `execOutput`).
+ * The three classes that have their own limits: values (`update`, `didSet`, `transaction`),
+ * logs (`logs`, and job output `execOutput`) and the nodes' lifecycle (`nodeAdded`,
+ * `nodeRemoved`), which a flood of values must never push out.
  */
-export type OutboxClass = "updates" | "logs";
+export type OutboxClass = "updates" | "logs" | "lifecycle";
+
+/** Every class, in a fixed order. */
+export const OUTBOX_CLASSES: readonly OutboxClass[] = ["updates", "logs", "lifecycle"];
 
 /**
  * Tells the class of a kind.
  *
  * @param kind The kind.
- * @returns `logs` for logs, `updates` for the rest.
+ * @returns `logs` for logs and job output, `lifecycle` for nodes, `updates` for the rest.
  */
 export function classOf(kind: OutboxKind): OutboxClass {
-  return kind === "logs" || kind === "execOutput" ? "logs" : "updates";
+  if (kind === "logs" || kind === "execOutput") return "logs";
+  if (kind === "nodeAdded" || kind === "nodeRemoved") return "lifecycle";
+  return "updates";
 }
 
 /** A message waiting to be delivered. */
