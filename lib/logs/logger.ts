@@ -78,6 +78,8 @@ export class LogRateLimit {
   #last: number;
   /** Records refused since the last one that went out. */
   suppressed = 0;
+  /** The most severe level among them. */
+  suppressedLevel: LogLevel = "ALL";
 
   /**
    * Creates a full bucket.
@@ -99,9 +101,10 @@ export class LogRateLimit {
    * Takes a token.
    *
    * @param now The clock, in ms.
+   * @param level The record's level, remembered when it is refused.
    * @returns Whether a record may go out now.
    */
-  take(now: number): boolean {
+  take(now: number, level: LogLevel): boolean {
     this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) / 1000) * this.#rate);
     this.#last = now;
     if (this.#tokens >= 1) {
@@ -109,6 +112,9 @@ export class LogRateLimit {
       return true;
     }
     this.suppressed++;
+    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.suppressedLevel)) {
+      this.suppressedLevel = level;
+    }
     return false;
   }
 }
@@ -184,12 +190,18 @@ export class Logger {
   log(level: LogLevel, ...parts: unknown[]): void {
     if (!this.enabled(level)) return;
     const now = this.#sink.now();
-    if (!this.#limit.take(now)) return;
+    if (!this.#limit.take(now, level)) return;
     const suppressed = this.#limit.suppressed;
+    // The notice goes at the level of the most severe record it stands for, so that it passes
+    // the cloud's level exactly when those records would have.
+    const noticeLevel = this.#limit.suppressedLevel;
     if (suppressed > 0) {
       this.#limit.suppressed = 0;
+      this.#limit.suppressedLevel = "ALL";
+    }
+    if (suppressed > 0 && this.enabled(noticeLevel)) {
       this.#sink.ship({
-        level: "WARN",
+        level: noticeLevel,
         timestamp: now,
         message: `${suppressed} log record${
           suppressed === 1 ? " was" : "s were"
