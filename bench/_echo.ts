@@ -41,7 +41,7 @@ if (args.mode === "endpoint") {
       hostUri: args.url!,
       persistence: args.persistence!,
       ...(args.store ? { persistenceLocation: args.store } : {}),
-      messageFormat: args.format!,
+      messageFormat: args.format as "JSON" | "CBOR",
     },
     onError: (error) => console.error(`error: ${error.message}`),
   });

@@ -52,7 +52,7 @@ const endpoint = new Endpoint(args.uuid!, {
     hostUri: args.url!,
     persistence: "file",
     persistenceLocation: args.store!,
-    messageFormat: args.format!,
+    messageFormat: args.format as "JSON" | "CBOR",
   },
   waitOnFirstConnect: true,
   reconnect: { initialDelay: 50, maxDelay: 100 },

@@ -22,7 +22,8 @@ console.log(
   `${result.cases} cases (seed ${result.seed}) in ${
     ((performance.now() - started) / 1000).toFixed(1)
   } s: ` +
-    `${result.refused} refused with typed errors, ${result.applied} applied, ${result.published} answers server-valid, ` +
+    `${result.refused} refused with typed errors, ${result.applied} applied, ` +
+    `${result.probes} current @sets applied after them, ${result.published} answers server-valid, ` +
     `slowest case ${result.slowestMs} ms, heap ${mib(result.heapBefore)} → ${
       mib(result.heapAfter)
     } MiB`,

@@ -7,12 +7,7 @@
  */
 
 import { PushQueue } from "./_queue.ts";
-import {
-  coerceValue,
-  decodePayload,
-  DEFAULT_MAX_PAYLOAD,
-  parseSetCommand,
-} from "./codec/decode.ts";
+import { decodePayload, DEFAULT_MAX_PAYLOAD } from "./codec/decode.ts";
 import {
   encodeAttribute,
   encodeExecOutput,
@@ -26,6 +21,7 @@ import { type JobHandler, type JobOptions, Jobs, parseJobCommand } from "./jobs/
 import { isLogLevel, Logger, LogRateLimit, type LogRateOptions } from "./logs/logger.ts";
 import { type CertificateInfo, readCertificate } from "./tls/x509.ts";
 import { type EndpointSettings, settingsFromProperties } from "./config/settings.ts";
+import type { EndpointConfig } from "./config/keys.ts";
 import {
   ClosedError,
   CloudioError,
@@ -35,7 +31,10 @@ import {
   ProtocolError,
   StoreError,
 } from "./errors.ts";
-import { type Attribute, vetAttribute, writeAttribute } from "./model/attribute.ts";
+import { type Attribute, writeAttribute } from "./model/attribute.ts";
+import { applySet, type SetTarget } from "./inbound/set.ts";
+import { SetOrder } from "./inbound/set_order.ts";
+import { safeClock } from "./time.ts";
 import type { ModelHost } from "./model/host.ts";
 import { assertFreeName } from "./model/object.ts";
 import { encodeLiveEndpoint, encodeLiveNode } from "./model/wire.ts";
@@ -67,8 +66,9 @@ export interface EndpointOptions {
   /**
    * The configuration as an object instead of a properties file: the same keys without the
    * `ch.hevs.cloudio.endpoint.` prefix, e.g. `{ hostUri: "mqtts://broker:8883", "ssl.clientCert": "…" }`.
+   * A key that is not read is reported when the endpoint connects.
    */
-  config?: Readonly<Record<string, string | number | boolean>>;
+  config?: Readonly<EndpointConfig>;
   /**
    * TLS material as PEM text, or a function asked on every connection attempt; overrides the
    * certificate files of the configuration.
@@ -98,6 +98,7 @@ export interface EndpointOptions {
   limits?: {
     updates?: { messages?: number; bytes?: number };
     logs?: { messages?: number; bytes?: number };
+    lifecycle?: { messages?: number; bytes?: number };
   };
   /** The reconnect policy; `maxDelay` defaults to the `connectRetryInterval` property. */
   reconnect?: BackoffOptions;
@@ -190,10 +191,12 @@ const DEFAULT_LIMITS = {
   memory: {
     updates: { messages: 100_000, bytes: 32 << 20 },
     logs: { messages: 10_000, bytes: 4 << 20 },
+    lifecycle: { messages: 10_000, bytes: 16 << 20 },
   },
   durable: {
     updates: { messages: 1_000_000, bytes: 256 << 20 },
     logs: { messages: 10_000, bytes: 4 << 20 },
+    lifecycle: { messages: 10_000, bytes: 16 << 20 },
   },
 };
 
@@ -285,6 +288,8 @@ export class Endpoint implements AsyncDisposable {
   #pendingAnnounce = new Set<Node>();
   #announceScheduled = false;
   #transaction?: Map<Attribute, Snapshot>;
+  #order: SetOrder;
+  #setTarget?: SetTarget;
 
   /**
    * Creates an endpoint. Nothing is read or connected until `connect()`.
@@ -300,7 +305,9 @@ export class Endpoint implements AsyncDisposable {
     }
     this.name = name;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    // Whatever the device's clock says, what the endpoint stamps is a plausible time.
+    this.#now = safeClock(options.now ?? Date.now);
+    this.#order = new SetOrder(this.#now);
     this.#onError = options.onError ?? defaultOnError;
     if (options.logLevel !== undefined && !isLogLevel(options.logLevel)) {
       throw new TypeError(`Cannot use log level ${JSON.stringify(options.logLevel)}`);
@@ -310,7 +317,7 @@ export class Endpoint implements AsyncDisposable {
     this.#jobs = new Jobs({
       output: (correlationID, line) => this.#jobOutput(correlationID, line),
       refused: (error) => this.#report(error),
-      folder: options.jobs?.folder,
+      folder: () => options.jobs?.folder ?? this.#settings?.jobsFolder,
       timeout: options.jobs?.timeout,
       concurrency: options.jobs?.concurrency,
       runFile: (options.platform ?? defaultPlatform())?.runFile,
@@ -372,7 +379,8 @@ export class Endpoint implements AsyncDisposable {
 
   /**
    * Adds a node. Once the endpoint has started, the node is announced with `@nodeAdded` as soon
-   * as the code that builds it has run (or with the next `@online` when offline).
+   * as the code that builds it has run, before any value of it; while offline the announcement
+   * waits in the outbox (and the next `@online` carries the node too).
    *
    * @param name Its name (protocol §2; not `nodes`).
    * @param options Its interfaces and, optionally, its objects as plain data.
@@ -405,7 +413,8 @@ export class Endpoint implements AsyncDisposable {
   }
 
   /**
-   * Removes a node and tells the cloud with `@nodeRemoved` when online.
+   * Removes a node. Once the endpoint has started, the cloud is told with `@nodeRemoved`, which
+   * waits in the outbox like every other message while the endpoint is offline.
    *
    * @param name The node's name.
    * @returns Whether there was such a node.
@@ -416,11 +425,15 @@ export class Endpoint implements AsyncDisposable {
     this.#nodes.delete(name);
     this.#pendingAnnounce.delete(node);
     detachNode(node);
-    if (this.#online && this.#connection) {
-      this.#connection.publish(`@nodeRemoved/${this.uuid}/${name}`, new Uint8Array(), {
-        qos: 1,
+    // Once started, the cloud hears of it in order with the values around it, whenever the
+    // endpoint is next online (and after a restart, with a durable store).
+    if (this.#state !== "idle" && !this.#closed) {
+      this.#enqueue(() => ({
+        kind: "nodeRemoved",
+        topic: `@nodeRemoved/${this.uuid}/${name}`,
+        payload: new Uint8Array(),
         retain: false,
-      }).catch(() => {});
+      }));
     }
     return true;
   }
@@ -540,6 +553,14 @@ export class Endpoint implements AsyncDisposable {
   async #prepare(): Promise<{ transport: Transport; settings: EndpointSettings }> {
     const settings = await this.#loadSettings();
     this.#settings = settings;
+    for (const { key, message } of settings.warnings) {
+      this.#report(
+        new ConfigError(`${message} (${settings.source ?? "the config option"})`, {
+          key,
+          path: settings.source,
+        }),
+      );
+    }
     this.#format = settings.messageFormat;
     const platform = this.#options.platform ?? defaultPlatform();
     const credentials = this.#options.credentials;
@@ -568,6 +589,11 @@ export class Endpoint implements AsyncDisposable {
           ...defaults.logs,
           ...definedOnly({ messages: settings.logLimit, bytes: settings.logBytesLimit }),
           ...limits.logs,
+        },
+        lifecycle: {
+          ...defaults.lifecycle,
+          ...definedOnly({ messages: settings.lifecycleLimit }),
+          ...limits.lifecycle,
         },
       },
       dropPolicy: this.#options.dropPolicy ?? settings.dropPolicy,
@@ -609,10 +635,17 @@ export class Endpoint implements AsyncDisposable {
           cause,
         });
       }
-      if (
-        info.commonName !== undefined &&
-        info.commonName.toLowerCase() !== settings.uuid.toLowerCase()
-      ) {
+      if (info.commonName !== undefined && info.commonName.toLowerCase() === settings.uuid) {
+        if (info.commonName !== settings.uuid) {
+          throw new ConfigError(
+            `The client certificate's CN "${info.commonName}" is not the lower-case UUID ` +
+              `${settings.uuid} the cloud issues and writes in every topic: the broker would ` +
+              `check the endpoint's topics against "${info.commonName}" and refuse them; use a ` +
+              `certificate for ${settings.uuid}`,
+            { key: "ssl.clientCert", path: settings.clientCert },
+          );
+        }
+      } else if (info.commonName !== undefined) {
         throw new ConfigError(
           `The client certificate is for "${info.commonName}", not for this endpoint ${settings.uuid}: ` +
             "cloud.iO takes the certificate's CN as the endpoint",
@@ -721,7 +754,8 @@ export class Endpoint implements AsyncDisposable {
           cleanSession: settings.cleanSession,
           signal,
         }, (topic, payload) => this.#receive(topic, payload));
-        if ((await untilStopped(this.#birth(connection, settings))) === STOP) {
+        const birth = await untilStopped(this.#birth(connection, settings));
+        if (birth === STOP) {
           await this.#leave(connection, uuid);
           break;
         }
@@ -740,6 +774,10 @@ export class Endpoint implements AsyncDisposable {
           batchBytes: 256 * 1024,
           batchesInFlight: 4,
           now: this.#now,
+          superseded: (entry) =>
+            entry.seq <= birth.seq &&
+            (entry.kind === "nodeAdded" || entry.kind === "nodeRemoved") &&
+            birth.nodes.has(entry.topic.split("/")[2]),
         });
         this.#emit({ type: "online", url: transport.url });
         if (first) {
@@ -794,7 +832,10 @@ export class Endpoint implements AsyncDisposable {
     connection.destroy();
   }
 
-  async #birth(connection: Connection, settings: EndpointSettings): Promise<void> {
+  async #birth(
+    connection: Connection,
+    settings: EndpointSettings,
+  ): Promise<{ seq: number; nodes: Set<string> }> {
     const uuid = settings.uuid;
     const filters = SUBSCRIPTIONS(uuid);
     let granted: readonly number[];
@@ -822,16 +863,18 @@ export class Endpoint implements AsyncDisposable {
         );
       }
     });
-    // The @online carries every node: nothing is left to announce separately.
-    this.#pendingAnnounce.clear();
+    // The @online carries every node as it is now: what the outbox holds about these nodes up
+    // to this moment is moot (a node added or removed from now on is announced after it).
+    const birth = { seq: this.#outbox!.store.lastSeq(), nodes: new Set(this.#nodes.keys()) };
     const payload = encodeLiveEndpoint(this.#format, this.#nodes, settings.supportedFormats);
     await connection.publish(`@online/${uuid}`, payload, { qos: 1, retain: true });
+    return birth;
   }
 
   #receive(topic: string, payload: Uint8Array): void {
     try {
       const levels = topic.split("/");
-      if (levels[0] === "@set") this.#handleSet(topic, levels, payload);
+      if (levels[0] === "@set") this.#handleSet(topic, payload);
       else if (levels[0] === "@logsLevel") this.#handleLogsLevel(topic, levels, payload);
       else if (levels[0] === "@exec") this.#handleExec(topic, levels, payload);
       else {
@@ -848,73 +891,15 @@ export class Endpoint implements AsyncDisposable {
     }
   }
 
-  // Protocol §7.3.
-  #handleSet(topic: string, levels: string[], payload: Uint8Array): void {
-    const uuid = this.uuid!;
-    if (levels[1] !== uuid || levels.length < 5 || levels.some((l) => l === "")) {
-      throw new ProtocolError(
-        `Cannot apply the @set on ${topic}: the topic is not @set/${uuid}/<node>/<object…>/<attribute>`,
-        {
-          code: "invalid-topic",
-          topic,
-        },
-      );
-    }
-    const attribute = this.#resolve(levels, 2);
-    if (!attribute) {
-      throw new ProtocolError(`Cannot apply the @set on ${topic}: there is no such attribute`, {
-        code: "unknown-path",
-        topic,
-      });
-    }
-    const { value: body } = decodePayload(payload, {
-      topic,
-      maxBytes: this.#options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-    });
-    const command = parseSetCommand(body, topic);
-    if (attribute.constraint !== "Parameter" && attribute.constraint !== "SetPoint") {
-      throw new ProtocolError(
-        `Cannot apply the @set on ${topic}: a ${attribute.constraint} attribute is written by the device only`,
-        { code: "constraint", topic },
-      );
-    }
-    const value = coerceValue(attribute.type, command.value, topic);
-    // A @set without a timestamp cannot be stale: it applies, stamped so that the attribute's
-    // timestamps stay strictly increasing even for two such @sets in one millisecond.
-    const timestamp = command.timestamp ?? Math.max(this.#now(), (attribute.timestamp ?? -1) + 1);
-    if (
-      command.timestamp !== undefined && attribute.timestamp !== undefined &&
-      attribute.timestamp >= timestamp
-    ) {
-      this.#didSet(attribute);
-      throw new ProtocolError(
-        `Cannot apply the @set on ${topic}: its timestamp ${timestamp} is not newer than the attribute's ${attribute.timestamp}`,
-        { code: "stale", topic },
-      );
-    }
-    let accepted: boolean | void;
-    try {
-      accepted = vetAttribute(attribute, value);
-    } catch (cause) {
-      this.#didSet(attribute);
-      throw new ProtocolError(
-        `Cannot apply the @set on ${topic}: the device refused it: ${cause}`,
-        {
-          code: "refused",
-          topic,
-          cause,
-        },
-      );
-    }
-    if (accepted === false) {
-      this.#didSet(attribute);
-      throw new ProtocolError(`Cannot apply the @set on ${topic}: the device refused the value`, {
-        code: "refused",
-        topic,
-      });
-    }
-    writeAttribute(attribute, value, timestamp, "cloud");
-    this.#didSet(attribute);
+  #handleSet(topic: string, payload: Uint8Array): void {
+    this.#setTarget ??= {
+      uuid: this.uuid!,
+      maxPayload: this.#options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      order: this.#order,
+      find: (levels, from) => this.#resolve(levels, from),
+      answer: (attribute) => this.#didSet(attribute),
+    };
+    applySet(this.#setTarget, topic, payload);
   }
 
   // Protocol §6.8: the cloud never sends the level again, so it is kept in the store.
@@ -1088,9 +1073,12 @@ export class Endpoint implements AsyncDisposable {
     return this.#jobs.unregister(name);
   }
 
-  #didSet(attribute: Attribute): void {
+  // Answers a @set with the attribute's state. An attribute that holds only its initial value
+  // has no timestamp yet: the answer is stamped now (the attribute keeps none).
+  #didSet(attribute: Attribute): boolean {
     const model = attribute.toModel();
-    if (model.value === undefined || model.timestamp === undefined) return;
+    if (model.value === undefined) return false;
+    model.timestamp ??= this.#now();
     const path = attribute.path;
     this.#enqueue(() => ({
       kind: "didSet",
@@ -1099,6 +1087,7 @@ export class Endpoint implements AsyncDisposable {
       retain: true,
       key: path,
     }));
+    return true;
   }
 
   // Puts a message into the outbox; while connect() is still reading the settings and opening
@@ -1161,22 +1150,21 @@ export class Endpoint implements AsyncDisposable {
     queueMicrotask(() => this.#announce());
   }
 
+  // Every node added or changed once started is announced through the outbox, at any moment: a
+  // @nodeAdded queued before an @online that already carries the node is dropped then (see
+  // #birth), one queued after it is sent.
   #announce(): void {
     this.#announceScheduled = false;
     const nodes = [...this.#pendingAnnounce];
     this.#pendingAnnounce.clear();
-    const connection = this.#connection;
-    if (!this.#online || !connection) return; // the next @online carries them
     for (const node of nodes) {
       if (this.#nodes.get(node.name) !== node) continue;
-      connection.publish(
-        `@nodeAdded/${this.uuid}/${node.name}`,
-        encodeLiveNode(this.#format, node),
-        {
-          qos: 1,
-          retain: false,
-        },
-      ).catch(() => {});
+      this.#enqueue(() => ({
+        kind: "nodeAdded",
+        topic: `@nodeAdded/${this.uuid}/${node.name}`,
+        payload: encodeLiveNode(this.#format, node),
+        retain: false,
+      }));
     }
   }
 

@@ -108,7 +108,22 @@ export class ConnectionError extends CloudioError {
   }
 }
 
-/** Why an inbound message was refused. */
+/**
+ * Why an inbound message was refused:
+ *
+ * | code | the message |
+ * |---|---|
+ * | `invalid-topic` | came on a topic the endpoint does not answer |
+ * | `unknown-path` | names an attribute the endpoint does not have |
+ * | `unsupported-format` | is neither JSON nor CBOR |
+ * | `malformed-payload` | cannot be decoded, or lacks what it must carry |
+ * | `too-large` | exceeds `maxPayload` |
+ * | `wrong-type` | carries a value that does not convert to the attribute's type |
+ * | `constraint` | writes an attribute the cloud may not write |
+ * | `invalid-timestamp` | has no timestamp, or one that is not a plausible time |
+ * | `stale` | is not newer than the last `@set` the attribute took |
+ * | `refused` | was refused by the attribute's `accept()` |
+ */
 export type ProtocolErrorCode =
   | "invalid-topic"
   | "unknown-path"
@@ -117,13 +132,14 @@ export type ProtocolErrorCode =
   | "too-large"
   | "wrong-type"
   | "constraint"
+  | "invalid-timestamp"
   | "stale"
   | "refused";
 
 /**
  * A message from the cloud was refused: it named an unknown attribute, could not be decoded, had a
- * value of the wrong type, targeted a read-only attribute, or came too late. The endpoint keeps
- * running and its state is unchanged.
+ * value of the wrong type or an implausible timestamp, targeted a read-only attribute, or came too
+ * late. The endpoint keeps running and its state is unchanged.
  *
  * @example
  * ```ts

@@ -10,7 +10,9 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.10.2";
 import { encode as cbor } from "npm:cborg@6.1.5";
-import { CloudioError, Endpoint, MemoryStore } from "../mod.ts";
+import { CloudioError, Endpoint, MemoryStore, ProtocolError } from "../mod.ts";
+import { decodePayload } from "../lib/codec/decode.ts";
+import { SKEW_TOLERANCE, timeProblem } from "../lib/time.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
 import type { AttributeModel } from "../lib/model/types.ts";
@@ -54,6 +56,15 @@ const PATHS = [
   "Vacuum/Status/throughput",
   "Vacuum/Status/on",
   "Vacuum/Status/serial",
+];
+
+/** The attributes the cloud may write, with a fresh value for each probe. */
+const WRITABLE: [string, (n: number) => unknown][] = [
+  ["Vacuum/Parameters/power", (n) => n % 2 === 0],
+  ["Vacuum/Parameters/target", (n) => n + 0.5],
+  ["Vacuum/Parameters/mode", (n) => n],
+  ["Vacuum/Parameters/label", (n) => `p${n}`],
+  ["Vacuum/Parameters/Deep/level", (n) => n],
 ];
 
 const encoder = new TextEncoder();
@@ -193,12 +204,19 @@ const valid = fc.constantFrom(...PATHS).map((path) => {
     undefined,
   ) as AttributeModel;
   const sample = { Boolean: true, Integer: 7, Number: 2.5, String: "ok" }[attribute.type];
-  return { ...attribute, value: sample, timestamp: Date.now() };
+  // A current write: a second ahead of the device clock, well within the tolerance.
+  return { ...attribute, value: sample, timestamp: Date.now() + 1000 };
 });
 
 const payload: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 4, arbitrary: structured.map(json) },
   { weight: 4, arbitrary: structured.map(toCbor) },
+  {
+    weight: 2,
+    arbitrary: valid.chain((a) =>
+      fc.constantFrom("JSON", "CBOR").map((f) => encodeAttribute(f as "JSON", a))
+    ),
+  },
   {
     weight: 3,
     arbitrary: valid.chain((a) =>
@@ -281,11 +299,25 @@ const payload: fc.Arbitrary<Uint8Array> = fc.oneof(
 
 export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({ topic, payload });
 
+/** Every `timestamp` in a decoded message, at any depth, in seconds. */
+function timestamps(value: unknown, out: unknown[] = []): unknown[] {
+  if (Array.isArray(value)) { for (const item of value) timestamps(item, out); }
+  else if (typeof value === "object" && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === "timestamp") out.push(item);
+      else timestamps(item, out);
+    }
+  }
+  return out;
+}
+
 /** What a fuzz run found. */
 export interface FuzzResult {
   cases: number;
   refused: number;
   applied: number;
+  /** Current `@set`s delivered after the cases, each of which was applied. */
+  probes: number;
   published: number;
   slowestMs: number;
   heapBefore: number;
@@ -320,11 +352,67 @@ export async function runFuzz(runs: number, seed = Date.now() % 2 ** 31): Promis
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapBefore = Deno.memoryUsage().heapUsed;
-  let refused = 0, applied = 0, slowest = 0, checked = 0;
+  let refused = 0, applied = 0, slowest = 0, checked = 0, probes = 0;
   const snapshot = () => JSON.stringify(endpoint.toModel());
+  // Everything published is server-valid, under the endpoint's UUID, with plausible timestamps.
+  const checkPublished = () => {
+    for (const message of transport.published.splice(0)) {
+      assert.deepEqual(
+        serverProblems(message.topic, message.payload),
+        [],
+        `published ${message.topic}`,
+      );
+      assert.ok(
+        message.topic.split("/")[1] === UUID,
+        `published outside its uuid: ${message.topic}`,
+      );
+      if (message.payload.length > 0) {
+        const body = decodePayload(message.payload, { maxBytes: 1 << 24 }).value;
+        for (const t of timestamps(body)) {
+          assert.equal(timeProblem((t as number) * 1000), undefined, `${message.topic}: ${t}`);
+        }
+      }
+      checked++;
+    }
+  };
+  // After any message, hostile or not, the cloud's current write is applied to every writable
+  // attribute. Only a plausible write that is itself current (within the clock tolerance) may
+  // stand in the way, and then one just after it applies.
+  const probe = () => {
+    for (const [path, make] of WRITABLE) {
+      const value = make(++probes);
+      const reported = errors.length;
+      const send = (ms: number) =>
+        transport.deliver(
+          `@set/${UUID}/${path}`,
+          json({ value, timestamp: ms / 1000 }),
+        );
+      const now = Date.now();
+      send(now);
+      let attribute = endpoint.attribute(path)!;
+      if (attribute.value !== value) {
+        const [error] = errors.slice(reported);
+        assert.ok(
+          error instanceof ProtocolError && error.code === "stale",
+          `a current @set of ${path} was refused: ${error}`,
+        );
+        const blocking = attribute.timestamp!;
+        assert.ok(
+          blocking >= now && blocking <= now + SKEW_TOLERANCE + 1000,
+          `a @set ${blocking - now} ms ahead held back the current one on ${path}`,
+        );
+        send(blocking + 1);
+        attribute = endpoint.attribute(path)!;
+      }
+      assert.equal(attribute.value, value, `the current @set of ${path} was applied`);
+    }
+  };
   try {
-    fc.assert(
-      fc.property(fuzzCase, ({ topic, payload }) => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fuzzCase, async ({ topic, payload }) => {
+        // Let the outbox see its acknowledgements now and then, as it would on a live link.
+        if (++run % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
         const before = snapshot();
         const reported = errors.length;
         const started = performance.now();
@@ -347,25 +435,16 @@ export async function runFuzz(runs: number, seed = Date.now() % 2 ** 31): Promis
           applied++;
           assert.ok(topic.startsWith(`@set/${UUID}/Vacuum/Parameters/`), `changed by ${topic}`);
         }
+        probe();
+        checkPublished();
         // Keep memory flat: forget what was checked.
         if (errors.length > 1000) errors.splice(0);
       }),
       { numRuns: runs, seed, endOnFailure: true },
     );
-    // Let jobs and the outbox finish, then check everything the endpoint published.
+    // Let jobs and the outbox finish, then check what they published.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    for (const message of transport.published) {
-      assert.deepEqual(
-        serverProblems(message.topic, message.payload),
-        [],
-        `published ${message.topic}`,
-      );
-      assert.ok(
-        message.topic.split("/")[1] === UUID,
-        `published outside its uuid: ${message.topic}`,
-      );
-      checked++;
-    }
+    checkPublished();
   } finally {
     await endpoint.close({ timeout: 0 });
   }
@@ -374,6 +453,7 @@ export async function runFuzz(runs: number, seed = Date.now() % 2 ** 31): Promis
     cases: runs,
     refused,
     applied,
+    probes,
     published: checked,
     slowestMs: Math.round(slowest),
     heapBefore,

@@ -87,6 +87,31 @@ Deno.test("logs are rate-limited, and the suppressed ones are counted in one rec
   ]);
   assert.equal(messages[5], "45 log records were suppressed by the rate limit");
   assert.equal(messages.length, 7);
+  // The cloud asked for ERROR only (the default): the notice too is shipped at ERROR.
+  assert.deepEqual(new Set(cloud.messages.map((m) => body(m).level)), new Set(["ERROR"]));
+});
+
+Deno.test("the rate limit's notice is not shipped when the cloud's level no longer lets it pass", async () => {
+  await using broker = await startMosquitto();
+  const uuid = randomUuid();
+  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: `@logs/${uuid}` });
+  const { endpoint } = await tlsEndpoint(broker, uuid, {
+    logRate: { rate: 1, burst: 1 },
+    logLevel: "WARN",
+  });
+  await using _ = endpoint;
+  await endpoint.connect();
+  const log = endpoint.logger("noisy");
+  for (let i = 0; i < 10; i++) log.warn(`warning ${i}`); // one goes, nine are suppressed
+  await cloud.publish(`@logsLevel/${uuid}`, JSON.stringify({ level: "ERROR" }));
+  await until(() => endpoint.logLevel === "ERROR", 5000, "the new level");
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  log.error("an error");
+  await cloud.waitFor((m) => body(m).message === "an error");
+  assert.deepEqual(cloud.messages.map((m) => [body(m).level, body(m).message]), [
+    ["WARN", "warning 0"],
+    ["ERROR", "an error"],
+  ]);
 });
 
 Deno.test("logs wait in the outbox while offline; the library's own errors never become @logs", async () => {

@@ -63,13 +63,18 @@ interface RabbitEndpoint {
 async function rabbitEndpoint(
   broker: RabbitMq,
   uuid: string,
-  options: { format?: MessageFormat; extra?: Record<string, string | number | boolean> } = {},
+  options: {
+    format?: MessageFormat;
+    extra?: Record<string, string | number | boolean>;
+    /** The endpoint's name, when it is not the UUID as written. */
+    name?: string;
+  } = {},
 ): Promise<RabbitEndpoint> {
   const credentials = await broker.pki.client(uuid);
   const errors: CloudioError[] = [];
   const ops: string[] = [];
   let current: Connection | undefined;
-  const endpoint = new Endpoint(uuid, {
+  const endpoint = new Endpoint(options.name ?? uuid, {
     config: {
       hostUri: broker.tlsUrl,
       "ssl.authorityCert": broker.pki.caCert,
@@ -212,6 +217,7 @@ Deno.test({
       nodes: crypto.randomUUID(),
       jobs: crypto.randomUUID(),
       restart: crypto.randomUUID(),
+      upper: crypto.randomUUID(),
       rogue: crypto.randomUUID(), // the raw client that breaks the rules on purpose
     };
     await broker.addEndpoint(
@@ -222,6 +228,7 @@ Deno.test({
       uuids.nodes,
       uuids.jobs,
       uuids.restart,
+      uuids.upper,
       uuids.rogue,
     );
     const logStart = (await broker.syncLog()).length;
@@ -492,7 +499,7 @@ Deno.test({
         );
         await cloud.publish(
           `@set/${uuid}/VacuumCleaner/Parameters/set_throughput`,
-          JSON.stringify({ value: 3.5 }),
+          JSON.stringify({ value: 3.5, timestamp: Date.now() / 1000 }),
         );
         await cloud.waitFor((m) =>
           m.topic === `@didSet/${uuid}/VacuumCleaner/Parameters/set_throughput`
@@ -571,6 +578,36 @@ Deno.test({
           l.includes(`refused for user '${uuid}'`)
         );
         assert.equal(refusals.length, forbidden.length, refusals.join("\n"));
+      },
+    );
+
+    await t.step(
+      "a UUID written with capitals is used in the cloud's lower-case form",
+      async () => {
+        const uuid = uuids.upper;
+        expected.set(uuid, 1);
+        await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "#" });
+        const { endpoint, errors } = await rabbitEndpoint(broker, uuid, {
+          name: uuid.toUpperCase(),
+        });
+        await using _ = endpoint;
+        const { power, throughput } = vacuum(endpoint);
+        await endpoint.connect();
+        assert.equal(endpoint.uuid, uuid);
+        await cloud.waitFor((m) => m.topic === `@online/${uuid}`);
+        throughput.value = 2.5;
+        await cloud.waitFor((m) => m.topic === `@update/${uuid}/VacuumCleaner/Status/throughput`);
+        await cloud.publish(
+          `@set/${uuid}/VacuumCleaner/Parameters/set_power_on`,
+          JSON.stringify({ value: true, timestamp: Date.now() / 1000 }),
+        );
+        await cloud.waitFor((m) =>
+          m.topic === `@didSet/${uuid}/VacuumCleaner/Parameters/set_power_on`
+        );
+        assert.equal(power.value, true);
+        assert.deepEqual(errors, []);
+        // Had it used the capitals, RabbitMQ would have closed the connection on the first publish.
+        assert.equal(endpoint.state, "online");
       },
     );
 

@@ -134,7 +134,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export interface SetCommand {
   /** The requested value, not yet converted to the attribute's type. */
   value: unknown;
-  /** When the cloud set it, in milliseconds; absent when the message carried none. */
+  /**
+   * When the cloud set it, in milliseconds (not yet checked for plausibility); absent when the
+   * message carried none.
+   */
   timestamp?: number;
   /** The correlation ID, when the sender gave one; kept internal (protocol §6.5). */
   correlationID?: string;
@@ -144,15 +147,16 @@ export interface SetCommand {
 const MS_THRESHOLD = 1e11;
 
 /**
- * Reads a `@set` payload leniently (protocol §6.4): unknown keys are ignored, `constraint` and
- * `type` are not required, and a missing timestamp is allowed. A timestamp written in
- * milliseconds (the public documentation's habit) is recognised by its size and kept as such.
+ * Reads a `@set` payload leniently (protocol §6.4): unknown keys are ignored and `constraint` and
+ * `type` are not required. A timestamp written in milliseconds (the public documentation's habit)
+ * is recognised by its size and kept as such. Whether the timestamp is there and plausible is for
+ * the caller to judge (see `lib/inbound/set.ts`).
  *
  * @param body The decoded payload.
  * @param topic The topic, for error messages.
  * @returns The command.
- * @throws {ProtocolError} `malformed-payload` when `value` is missing or null, or the timestamp
- * is not a non-negative finite number.
+ * @throws {ProtocolError} `malformed-payload` when `value` is missing or null;
+ * `invalid-timestamp` when the timestamp is not a number.
  *
  * @example
  * ```ts
@@ -174,19 +178,26 @@ export function parseSetCommand(body: Record<string, unknown>, topic?: string): 
   }
   const command: SetCommand = { value };
   if (timestamp !== undefined && timestamp !== null) {
-    if (typeof timestamp !== "number" || !Number.isFinite(timestamp) || timestamp < 0) {
+    const seconds = typeof timestamp === "bigint" ? Number(timestamp) : timestamp;
+    if (typeof seconds !== "number") {
       throw new ProtocolError(
-        `Cannot apply the @set${where}: timestamp ${describe(timestamp)} is not a time in seconds`,
-        { code: "malformed-payload", topic },
+        `Cannot apply the @set${where}: its timestamp ${describe(timestamp)} is not a number`,
+        { code: "invalid-timestamp", topic },
       );
     }
-    command.timestamp = timestamp >= MS_THRESHOLD ? Math.floor(timestamp) : fromWireTime(timestamp);
+    command.timestamp = seconds >= MS_THRESHOLD ? Math.floor(seconds) : fromWireTime(seconds);
   }
   if (typeof correlationID === "string") command.correlationID = correlationID;
   return command;
 }
 
-function describe(value: unknown): string {
+/**
+ * Describes a received value for a message, shortened.
+ *
+ * @param value The value as decoded.
+ * @returns The text.
+ */
+export function describe(value: unknown): string {
   if (typeof value === "string") {
     return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
   }

@@ -72,8 +72,8 @@ export interface JobsOptions {
   refused(error: ProtocolError): void;
   /** Runs `file://` jobs; without it, or without `folder`, they are refused. */
   runFile?: FileRunner;
-  /** The folder `file://` jobs may come from. */
-  folder?: string;
+  /** The folder `file://` jobs may come from, asked when such a job arrives. */
+  folder?: () => string | undefined;
   /**
    * Default timeout in ms.
    *
@@ -232,11 +232,12 @@ export class Jobs {
       );
       return;
     }
+    const folder = this.#options.folder?.();
     if (
-      scheme === "file" && this.#options.folder && this.#options.runFile && FILE_NAME.test(rest) &&
+      scheme === "file" && folder && this.#options.runFile && FILE_NAME.test(rest) &&
       !rest.includes("..")
     ) {
-      const path = `${this.#options.folder.replace(/\/+$/, "")}/${rest}`;
+      const path = `${folder.replace(/\/+$/, "")}/${rest}`;
       const args = data.trim() === "" ? [] : data.trim().split(/\s+/);
       await this.#guard(this.#options.timeout ?? 60_000, jobURI, out, async (signal) => {
         const code = await this.#options.runFile!(path, args, signal, (line) => out(line));
