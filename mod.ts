@@ -95,8 +95,8 @@ export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./lib/
 export type { BrokerAddress, EndpointSettings, SettingsOptions } from "./lib/config/settings.ts";
 export type { EndpointConfig, KeyWarning } from "./lib/config/keys.ts";
 export type { ConnectorOptions } from "./connectors/json.ts";
-export { LOG_LEVELS } from "./lib/codec/encode.ts";
-export type { LogLevel, LogRecord } from "./lib/codec/encode.ts";
+export { LOG_LEVELS } from "./lib/logs/levels.ts";
+export type { LogLevel, LogRecord } from "./lib/logs/levels.ts";
 export type { LogRateOptions } from "./lib/logs/logger.ts";
 export type { CertificateInfo } from "./lib/tls/x509.ts";
 export type { Provisioned, ProvisionOptions } from "./lib/provision/provision.ts";

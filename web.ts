@@ -44,5 +44,5 @@ export { createWebSocketTransport } from "./lib/adapters/mqtt_ws.ts";
 export { modelFromJson, nodeFromJson } from "./connectors/json.ts";
 export { modelProblems } from "./lib/model/validate.ts";
 export { Logger } from "./lib/logs/logger.ts";
-export { LOG_LEVELS } from "./lib/codec/encode.ts";
+export { LOG_LEVELS } from "./lib/logs/levels.ts";
 export { readCertificate } from "./lib/tls/x509.ts";

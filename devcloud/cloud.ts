@@ -11,13 +11,8 @@
 import { PushQueue } from "../lib/_queue.ts";
 import { createMqttTransport } from "../lib/adapters/mqtt.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
-import {
-  encodeAttribute,
-  fromWireTime,
-  LOG_LEVELS,
-  type LogLevel,
-  type LogRecord,
-} from "../lib/codec/encode.ts";
+import { encodeAttribute, fromWireTime } from "../lib/codec/encode.ts";
+import { LOG_LEVELS, type LogLevel, type LogRecord } from "../lib/logs/levels.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
 import { parseBrokerUri } from "../lib/config/settings.ts";
 import type {

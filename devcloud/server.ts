@@ -18,7 +18,7 @@
  * @module
  */
 
-import { LOG_LEVELS, type LogLevel } from "../lib/codec/encode.ts";
+import { LOG_LEVELS, type LogLevel } from "../lib/logs/levels.ts";
 import type { AttributeValue } from "../lib/model/types.ts";
 import type { CloudEvent, DevCloud, EndpointView, SetResult } from "./cloud.ts";
 

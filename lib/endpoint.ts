@@ -14,12 +14,11 @@ import {
   encodeLog,
   encodeState,
   encodeTransaction,
-  type LogLevel,
-  type LogRecord,
 } from "./codec/encode.ts";
 import { type JobHandler, type JobOptions, Jobs, parseJobCommand } from "./jobs/jobs.ts";
-import { isLogLevel, Logger, LogRateLimit, type LogRateOptions } from "./logs/logger.ts";
-import { type CertificateInfo, readCertificate } from "./tls/x509.ts";
+import { Logger, LogRateLimit, type LogRateOptions } from "./logs/logger.ts";
+import { isLogLevel, type LogLevel, type LogRecord } from "./logs/levels.ts";
+import { inspectCredentials } from "./tls/inspect.ts";
 import { type EndpointSettings, settingsFromProperties } from "./config/settings.ts";
 import type { EndpointConfig } from "./config/keys.ts";
 import {
@@ -569,7 +568,15 @@ export class Endpoint implements AsyncDisposable {
       : credentials
       ? () => Promise.resolve(credentials)
       : platform?.credentials?.(settings);
-    const provider = given ? this.#inspected(given, settings) : undefined;
+    const provider = given
+      ? inspectCredentials(given, {
+        settings,
+        now: this.#now,
+        warnAhead: this.#options.certificateWarning,
+        report: (error) => this.#report(error),
+        emit: (event) => this.#emit(event),
+      })
+      : undefined;
     const transport = this.#options.transport ??
       this.#requirePlatform(platform).createTransport(settings, provider);
     this.#transport = transport;
@@ -609,78 +616,6 @@ export class Endpoint implements AsyncDisposable {
       throw new ClosedError();
     }
     return { transport, settings };
-  }
-
-  // Every connection attempt asks for the credentials again (renewed files are used at the next
-  // reconnect); each time the client certificate is checked against the UUID and its expiry
-  // reported ahead of time.
-  #inspected(provider: CredentialsProvider, settings: EndpointSettings): CredentialsProvider {
-    const warned = new Set<string>();
-    const warn = (text: string) => {
-      if (warned.has(text)) return;
-      warned.add(text);
-      this.#report(new ConfigError(text, { key: "ssl.clientCert", path: settings.clientCert }));
-    };
-    return async () => {
-      const credentials = await provider();
-      for (const warning of credentials.warnings ?? []) warn(warning);
-      if (!credentials.cert) return credentials;
-      let info: CertificateInfo;
-      try {
-        info = readCertificate(credentials.cert);
-      } catch (cause) {
-        throw new ConfigError(`Cannot read the client certificate: ${(cause as Error).message}`, {
-          key: "ssl.clientCert",
-          path: settings.clientCert,
-          cause,
-        });
-      }
-      if (info.commonName !== undefined && info.commonName.toLowerCase() === settings.uuid) {
-        if (info.commonName !== settings.uuid) {
-          throw new ConfigError(
-            `The client certificate's CN "${info.commonName}" is not the lower-case UUID ` +
-              `${settings.uuid} the cloud issues and writes in every topic: the broker would ` +
-              `check the endpoint's topics against "${info.commonName}" and refuse them; use a ` +
-              `certificate for ${settings.uuid}`,
-            { key: "ssl.clientCert", path: settings.clientCert },
-          );
-        }
-      } else if (info.commonName !== undefined) {
-        throw new ConfigError(
-          `The client certificate is for "${info.commonName}", not for this endpoint ${settings.uuid}: ` +
-            "cloud.iO takes the certificate's CN as the endpoint",
-          { key: "ssl.clientCert", path: settings.clientCert },
-        );
-      }
-      const now = this.#now();
-      const expiresIn = info.notAfter - now;
-      this.#emit({
-        type: "certificate",
-        commonName: info.commonName,
-        notAfter: info.notAfter,
-        expiresIn,
-      });
-      const days = (ms: number) => Math.floor(ms / 86_400_000);
-      if (expiresIn <= 0) {
-        warn(
-          `The client certificate expired on ${new Date(info.notAfter).toISOString()}: renew it`,
-        );
-      } else if (expiresIn < (this.#options.certificateWarning ?? 30 * 86_400_000)) {
-        warn(
-          `The client certificate expires in ${days(expiresIn)} days (${
-            new Date(info.notAfter).toISOString()
-          }): renew it`,
-        );
-      }
-      if (info.notBefore > now) {
-        warn(
-          `The client certificate is not valid before ${
-            new Date(info.notBefore).toISOString()
-          } (is this device's clock right?)`,
-        );
-      }
-      return credentials;
-    };
   }
 
   // A store that cannot be opened (unwritable directory, corrupt file) must not keep a device

@@ -40,13 +40,14 @@ function topics(messages: Received[], from = 0): string[] {
 Deno.test("a node added while the @online waits for its PUBACK is announced", async () => {
   await using broker = await startMosquitto();
   await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "#" });
-  let endpoint!: Endpoint;
+  const late: { endpoint?: Endpoint } = {};
   // Adds the node just after the @online went out, before the broker acknowledges it.
   const lateAdder = (connection: Connection): Connection => ({
     ...connection,
     closed: connection.closed,
     publish(topic, payload, options) {
       const sent = connection.publish(topic, payload, options);
+      const endpoint = late.endpoint!;
       if (topic.startsWith("@online/") && !endpoint.node("Late")) pump(endpoint, "Late").value = 1;
       return sent;
     },
@@ -64,7 +65,7 @@ Deno.test("a node added while the @online waits for its PUBACK is announced", as
       },
     },
   });
-  endpoint = made.endpoint;
+  const endpoint = late.endpoint = made.endpoint;
   await using _ = endpoint;
   pump(endpoint);
   await endpoint.connect();

@@ -10,7 +10,8 @@
 
 import { decode as decodeCbor } from "npm:cborg@6.1.5";
 import { ProtocolError } from "../errors.ts";
-import type { AttributeType, AttributeValue, MessageFormat } from "../model/types.ts";
+import type { MessageFormat } from "../model/types.ts";
+import { isRecord } from "../_record.ts";
 import { fromWireTime } from "./encode.ts";
 
 /** The largest inbound payload accepted by default, in bytes. */
@@ -119,17 +120,6 @@ export function decodePayload(
   return { format, value };
 }
 
-/**
- * Tells whether a value is a plain map (not an array, not null).
- *
- * @param value The value.
- * @returns `true` for a map.
- */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Uint8Array);
-}
-
 /** What a `@set` asks for, read leniently. */
 export interface SetCommand {
   /** The requested value, not yet converted to the attribute's type. */
@@ -206,82 +196,4 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object" && value !== null) return "a map";
   return String(value);
-}
-
-const TRUE = new Set(["true", "1"]);
-const FALSE = new Set(["false", "0"]);
-const INTEGER = /^[+-]?\d+$/;
-
-/**
- * Converts a value received from the cloud to an attribute's type, refusing every lossy or
- * doubtful conversion.
- *
- * | type | accepted |
- * |---|---|
- * | Boolean | `true`/`false`, the numbers 1/0, the strings `"true"`/`"false"`/`"1"`/`"0"` (any case) |
- * | Integer | safe integers, integral floats (`3.0`), decimal integer strings |
- * | Number | finite numbers, numeric strings |
- * | String | strings |
- *
- * @param type The attribute's type.
- * @param value The value as decoded.
- * @param topic The topic, for error messages.
- * @returns The converted value.
- * @throws {ProtocolError} `wrong-type` when the value cannot be converted without loss.
- *
- * @example
- * ```ts
- * import { coerceValue } from "./decode.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(coerceValue("Boolean", 1), true);
- * assert.equal(coerceValue("Integer", 3.0), 3);
- * assert.throws(() => coerceValue("Integer", 1.5));
- * ```
- */
-export function coerceValue(type: AttributeType, value: unknown, topic?: string): AttributeValue {
-  switch (type) {
-    case "Boolean":
-      if (typeof value === "boolean") return value;
-      if (value === 1 || value === 0) return value === 1;
-      if (typeof value === "string") {
-        const text = value.trim().toLowerCase();
-        if (TRUE.has(text)) return true;
-        if (FALSE.has(text)) return false;
-      }
-      break;
-    case "Integer":
-      if (typeof value === "number" && Number.isSafeInteger(value)) return value;
-      if (
-        typeof value === "bigint" && value >= Number.MIN_SAFE_INTEGER &&
-        value <= Number.MAX_SAFE_INTEGER
-      ) {
-        return Number(value);
-      }
-      if (typeof value === "string" && INTEGER.test(value.trim())) {
-        const n = Number(value.trim());
-        if (Number.isSafeInteger(n)) return n;
-      }
-      break;
-    case "Number":
-      if (typeof value === "number" && Number.isFinite(value)) return value;
-      if (typeof value === "bigint") {
-        const n = Number(value);
-        if (Number.isFinite(n)) return n;
-      }
-      if (typeof value === "string" && value.trim() !== "") {
-        const n = Number(value.trim());
-        if (Number.isFinite(n)) return n;
-      }
-      break;
-    case "String":
-      if (typeof value === "string") return value;
-      break;
-  }
-  throw new ProtocolError(
-    `Cannot apply the @set${topic ? ` on ${topic}` : ""}: ${
-      describe(value)
-    } is not a valid ${type}`,
-    { code: "wrong-type", topic },
-  );
 }

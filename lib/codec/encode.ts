@@ -16,6 +16,7 @@ import type {
   ObjectModel,
 } from "../model/types.ts";
 import { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "../model/types.ts";
+import type { LogRecord } from "../logs/levels.ts";
 import {
   CborWriter,
   createWriter,
@@ -377,35 +378,6 @@ export function encodeTransaction(
   const w = createWriter(format);
   writeTransaction(w, attributes);
   return w.finish();
-}
-
-/** The log levels of protocol §6.8, from quietest to noisiest. */
-export const LOG_LEVELS = [
-  "OFF",
-  "FATAL",
-  "ERROR",
-  "WARN",
-  "INFO",
-  "DEBUG",
-  "TRACE",
-  "ALL",
-] as const;
-
-/** A log level of protocol §6.8. */
-export type LogLevel = typeof LOG_LEVELS[number];
-
-/** One `@logs` record. */
-export interface LogRecord {
-  /** Severity. */
-  level: LogLevel;
-  /** When it happened, in milliseconds since the epoch. */
-  timestamp: number;
-  /** The text. */
-  message: string;
-  /** The logger that wrote it. */
-  loggerName?: string;
-  /** Where in the program it was written. */
-  logSource?: string;
 }
 
 /**

@@ -16,7 +16,7 @@
 import { uuidProblem } from "../model/names.ts";
 import { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "../model/types.ts";
 import { detectFormat } from "./decode.ts";
-import { LOG_LEVELS } from "./encode.ts";
+import { LOG_LEVELS } from "../logs/levels.ts";
 
 /** A number as it was written: an integer token or a floating-point token. */
 export class WireNumber {

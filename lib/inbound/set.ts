@@ -11,7 +11,8 @@
  * @module
  */
 
-import { coerceValue, decodePayload, describe, parseSetCommand } from "../codec/decode.ts";
+import { decodePayload, describe, parseSetCommand } from "../codec/decode.ts";
+import { coerceValue } from "../model/coerce.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../errors.ts";
 import { type Attribute, vetAttribute, writeAttribute } from "../model/attribute.ts";
 import type { AttributeValue } from "../model/types.ts";
@@ -88,7 +89,10 @@ export function applySet(target: SetTarget, topic: string, payload: Uint8Array):
   try {
     const { value: body } = decodePayload(payload, { topic, maxBytes: target.maxPayload });
     const command = parseSetCommand(body, topic);
-    value = coerceValue(attribute.type, command.value, topic);
+    value = coerceValue(attribute.type, command.value);
+    if (value === undefined) {
+      throw refusal("wrong-type", `${describe(command.value)} is not a valid ${attribute.type}`);
+    }
     const timestamp = command.timestamp;
     if (timestamp === undefined) {
       throw refusal(

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { LOG_LEVELS, type LogLevel, type LogRecord } from "../codec/encode.ts";
+import { LOG_LEVELS, type LogLevel, type LogRecord, passes } from "./levels.ts";
 
 /** Where accepted records go, and what the current level is. */
 export interface LogSink {
@@ -37,38 +37,6 @@ export interface LogRateOptions {
 
 /** The longest message shipped, in UTF-16 code units; longer ones are cut. */
 export const MAX_LOG_MESSAGE = 8192;
-
-/**
- * Tells whether a record of one level passes a threshold level.
- *
- * @param record The record's level.
- * @param threshold The level set by the cloud.
- * @returns Whether to ship it.
- *
- * @example
- * ```ts
- * import { passes } from "./logger.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(passes("ERROR", "WARN"), true);
- * assert.equal(passes("DEBUG", "WARN"), false);
- * assert.equal(passes("FATAL", "OFF"), false);
- * ```
- */
-export function passes(record: LogLevel, threshold: LogLevel): boolean {
-  if (threshold === "OFF" || record === "OFF" || record === "ALL") return false;
-  return LOG_LEVELS.indexOf(record) <= LOG_LEVELS.indexOf(threshold);
-}
-
-/**
- * Checks a level name from the cloud.
- *
- * @param level The candidate.
- * @returns Whether it is one of the levels of protocol §6.8.
- */
-export function isLogLevel(level: unknown): level is LogLevel {
-  return typeof level === "string" && (LOG_LEVELS as readonly string[]).includes(level);
-}
 
 /** A token bucket shared by every logger of an endpoint. */
 export class LogRateLimit {

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { isRecord } from "../codec/decode.ts";
+import { isRecord } from "../_record.ts";
 import { parseProperties } from "../config/properties.ts";
 import { parseBrokerUri } from "../config/settings.ts";
 import { CloudioError, ConfigError, ConnectionError } from "../errors.ts";
