@@ -12,6 +12,8 @@ import {
   encodeNode,
   encodeTransaction,
   fromWireTime,
+  modelTree,
+  nodeTree,
 } from "./encode.ts";
 import { CborWriter, jsonFloat } from "./writer.ts";
 
@@ -68,7 +70,7 @@ Deno.test({
     const reference = decodePayload(json).value;
     const model = nodeFromWire(reference);
     for (const format of ["JSON", "CBOR"] as const) {
-      const bytes = encodeNode(format, model);
+      const bytes = encodeNode(format, nodeTree(model));
       const back = decodePayload(bytes, { maxBytes: 1 << 20 }).value;
       assert.deepEqual(back, reference, `${format} round trip`);
       assert.deepEqual(nodeFromWire(back), model);
@@ -148,9 +150,13 @@ Deno.test("jsonFloat() refuses values JSON cannot carry", () => {
 
 Deno.test("encodeEndpoint() announces v0.2 and both formats, with empty maps kept", () => {
   for (const format of ["JSON", "CBOR"] as MessageFormat[]) {
-    const bytes = encodeEndpoint(format, {
-      nodes: { n: { implements: [], objects: { o: { objects: {}, attributes: {} } } } },
-    }, ["CBOR", "JSON"]);
+    const bytes = encodeEndpoint(
+      format,
+      modelTree({
+        nodes: { n: { implements: [], objects: { o: { objects: {}, attributes: {} } } } },
+      }),
+      ["CBOR", "JSON"],
+    );
     assert.deepEqual(decodePayload(bytes).value, {
       version: "v0.2",
       messageFormatVersion: 2,
@@ -356,7 +362,6 @@ Deno.test("the attribute fast path writes the same message as the generic writer
 
 Deno.test("the live tree encodes exactly as its plain-data model does", async () => {
   const { Endpoint } = await import("../endpoint.ts");
-  const { encodeLiveEndpoint, encodeLiveNode } = await import("../model/wire.ts");
   const endpoint = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55", {
     model: {
       nodes: {
@@ -381,12 +386,12 @@ Deno.test("the live tree encodes exactly as its plain-data model does", async ()
   });
   for (const format of ["JSON", "CBOR"] as const) {
     assert.deepEqual(
-      encodeLiveEndpoint(format, endpoint.nodes, ["JSON", "CBOR"]),
-      encodeEndpoint(format, endpoint.toModel(), ["JSON", "CBOR"]),
+      encodeEndpoint(format, endpoint.nodes, ["JSON", "CBOR"]),
+      encodeEndpoint(format, modelTree(endpoint.toModel()), ["JSON", "CBOR"]),
     );
     assert.deepEqual(
-      encodeLiveNode(format, endpoint.node("A")!),
-      encodeNode(format, endpoint.node("A")!.toModel()),
+      encodeNode(format, endpoint.node("A")!),
+      encodeNode(format, nodeTree(endpoint.node("A")!.toModel())),
     );
   }
 });

@@ -137,13 +137,40 @@ for (const type of ATTRIBUTE_TYPES) {
   }
 }
 
-function entries<T>(record: Record<string, T> | undefined): [string, T][] {
-  return record ? Object.entries(record) : [];
+/**
+ * An attribute as the tree encoder reads it: the live `Attribute` class and plain
+ * {@linkcode AttributeModel} data both fit.
+ */
+export interface TreeAttribute {
+  /** The value's type. */
+  readonly type: AttributeModel["type"];
+  /** The constraint. */
+  readonly constraint: AttributeModel["constraint"];
+  /** The value, if any. */
+  readonly value?: AttributeModel["value"];
+  /** The timestamp in ms, if any. */
+  readonly timestamp?: number;
 }
 
-function writeObject(w: Writer, object: ObjectModel): void {
-  const objects = entries(object.objects);
-  const attributes = entries(object.attributes);
+/** An object as the tree encoder reads it: the live `CloudioObject` class fits. */
+export interface TreeObject {
+  /** The class it conforms to, if any. */
+  readonly conforms?: string;
+  /** Child objects by name. */
+  readonly objects: ReadonlyMap<string, TreeObject>;
+  /** Attributes by name. */
+  readonly attributes: ReadonlyMap<string, TreeAttribute>;
+}
+
+/** A node as the tree encoder reads it: the live `Node` class fits. */
+export interface TreeNode {
+  /** The interfaces it implements. */
+  readonly implements: readonly string[];
+  /** Objects by name. */
+  readonly objects: ReadonlyMap<string, TreeObject>;
+}
+
+function writeObject(w: Writer, object: TreeObject): void {
   const withConforms = object.conforms !== undefined;
   w.map(withConforms ? 3 : 2);
   if (withConforms) {
@@ -151,17 +178,17 @@ function writeObject(w: Writer, object: ObjectModel): void {
     w.string(object.conforms!);
   }
   w.key("objects");
-  w.map(objects.length);
-  for (const [name, child] of objects) {
+  w.map(object.objects.size);
+  for (const [name, child] of object.objects) {
     w.key(name);
     writeObject(w, child);
   }
   w.end();
   w.key("attributes");
-  w.map(attributes.length);
-  for (const [name, attribute] of attributes) {
+  w.map(object.attributes.size);
+  for (const [name, a] of object.attributes) {
     w.key(name);
-    writeAttribute(w, attribute);
+    writeState(w, a.type, a.constraint, a.value, a.timestamp);
   }
   w.end();
   w.end();
@@ -171,24 +198,56 @@ function writeObject(w: Writer, object: ObjectModel): void {
  * Writes one node (protocol §6.3), always with `implements` and `objects`.
  *
  * @param w The writer.
- * @param node The node.
+ * @param node The node: a live one, or plain data through {@linkcode nodeTree}.
  */
-export function writeNode(w: Writer, node: NodeModel): void {
-  const interfaces = node.implements ?? [];
-  const objects = entries(node.objects);
+export function writeNode(w: Writer, node: TreeNode): void {
   w.map(2);
   w.key("implements");
-  w.array(interfaces.length);
-  for (const name of interfaces) w.string(name);
+  w.array(node.implements.length);
+  for (const name of node.implements) w.string(name);
   w.end();
   w.key("objects");
-  w.map(objects.length);
-  for (const [name, object] of objects) {
+  w.map(node.objects.size);
+  for (const [name, object] of node.objects) {
     w.key(name);
     writeObject(w, object);
   }
   w.end();
   w.end();
+}
+
+function mapOf<T, U>(record: Record<string, T> | undefined, to: (item: T) => U): Map<string, U> {
+  const map = new Map<string, U>();
+  for (const [name, item] of Object.entries(record ?? {})) map.set(name, to(item));
+  return map;
+}
+
+function objectTree(object: ObjectModel): TreeObject {
+  return {
+    conforms: object.conforms,
+    objects: mapOf(object.objects, objectTree),
+    attributes: mapOf(object.attributes, (attribute) => attribute),
+  };
+}
+
+/**
+ * Reads a node given as plain data as a tree, for the encoders.
+ *
+ * @param node The node as plain data.
+ * @returns The same node as a tree.
+ */
+export function nodeTree(node: NodeModel): TreeNode {
+  return { implements: node.implements ?? [], objects: mapOf(node.objects, objectTree) };
+}
+
+/**
+ * Reads a model given as plain data as the tree of its nodes, for {@linkcode encodeEndpoint}.
+ *
+ * @param model The model as plain data.
+ * @returns Its nodes by name, as trees.
+ */
+export function modelTree(model: EndpointModel): ReadonlyMap<string, TreeNode> {
+  return mapOf(model.nodes, nodeTree);
 }
 
 /**
@@ -245,18 +304,34 @@ export function encodeAttribute(format: MessageFormat, attribute: AttributeModel
 }
 
 /**
- * Writes the head of an `@online` payload (version, format version, formats) and opens `nodes`;
- * the caller writes each node (a key and a node) and closes two containers.
+ * Encodes the `@online` payload: the whole endpoint model (protocol §6.2), written straight from
+ * the tree (the `@online` of an endpoint with thousands of attributes is sent on every reconnect).
  *
- * @param w The writer.
- * @param nodes How many nodes follow.
- * @param supportedFormats The formats the endpoint accepts.
+ * @param format The message format.
+ * @param nodes The nodes by name: the live ones, or plain data through {@linkcode modelTree}.
+ * @param supportedFormats The formats the endpoint accepts, announced to the cloud.
+ * @returns The payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeEndpoint, modelTree } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const json = new TextDecoder().decode(
+ *   encodeEndpoint("JSON", modelTree({ nodes: {} }), ["JSON", "CBOR"]),
+ * );
+ * assert.equal(
+ *   json,
+ *   '{"version":"v0.2","messageFormatVersion":2,"supportedFormats":["JSON","CBOR"],"nodes":{}}',
+ * );
+ * ```
  */
-export function writeEndpointHead(
-  w: Writer,
-  nodes: number,
+export function encodeEndpoint(
+  format: MessageFormat,
+  nodes: ReadonlyMap<string, TreeNode>,
   supportedFormats: readonly MessageFormat[],
-): void {
+): Uint8Array {
+  const w = createWriter(format);
   w.map(4);
   w.key("version");
   w.string(PROTOCOL_VERSION);
@@ -267,37 +342,7 @@ export function writeEndpointHead(
   for (const f of supportedFormats) w.string(f);
   w.end();
   w.key("nodes");
-  w.map(nodes);
-}
-
-/**
- * Encodes the `@online` payload: the whole endpoint model (protocol §6.2).
- *
- * @param format The message format.
- * @param model The model.
- * @param supportedFormats The formats the endpoint accepts, announced to the cloud.
- * @returns The payload.
- *
- * @example
- * ```ts
- * import { encodeEndpoint } from "./encode.ts";
- * import assert from "node:assert/strict";
- *
- * const json = new TextDecoder().decode(encodeEndpoint("JSON", { nodes: {} }, ["JSON", "CBOR"]));
- * assert.equal(
- *   json,
- *   '{"version":"v0.2","messageFormatVersion":2,"supportedFormats":["JSON","CBOR"],"nodes":{}}',
- * );
- * ```
- */
-export function encodeEndpoint(
-  format: MessageFormat,
-  model: EndpointModel,
-  supportedFormats: readonly MessageFormat[],
-): Uint8Array {
-  const w = createWriter(format);
-  const nodes = entries(model.nodes);
-  writeEndpointHead(w, nodes.length, supportedFormats);
+  w.map(nodes.size);
   for (const [name, node] of nodes) {
     w.key(name);
     writeNode(w, node);
@@ -311,19 +356,21 @@ export function encodeEndpoint(
  * Encodes the `@nodeAdded` payload: one node.
  *
  * @param format The message format.
- * @param node The node.
+ * @param node The node: a live one, or plain data through {@linkcode nodeTree}.
  * @returns The payload.
  *
  * @example
  * ```ts
- * import { encodeNode } from "./encode.ts";
+ * import { encodeNode, nodeTree } from "./encode.ts";
  * import assert from "node:assert/strict";
  *
- * const json = new TextDecoder().decode(encodeNode("JSON", { implements: ["I"], objects: {} }));
+ * const json = new TextDecoder().decode(
+ *   encodeNode("JSON", nodeTree({ implements: ["I"], objects: {} })),
+ * );
  * assert.equal(json, '{"implements":["I"],"objects":{}}');
  * ```
  */
-export function encodeNode(format: MessageFormat, node: NodeModel): Uint8Array {
+export function encodeNode(format: MessageFormat, node: TreeNode): Uint8Array {
   const w = createWriter(format);
   writeNode(w, node);
   return w.finish();

@@ -14,9 +14,10 @@
 import { decodePayload, describe, parseSetCommand } from "../codec/decode.ts";
 import { coerceValue } from "../model/coerce.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../errors.ts";
-import { type Attribute, vetAttribute, writeAttribute } from "../model/attribute.ts";
+import { type Attribute, cloudWrite } from "../model/attribute.ts";
 import type { AttributeValue } from "../model/types.ts";
 import { formatTime, timeProblem } from "../time.ts";
+import { parseTopic } from "../topics.ts";
 import type { SetOrder } from "./set_order.ts";
 
 /** What the `@set` handler needs of the endpoint. */
@@ -30,11 +31,10 @@ export interface SetTarget {
   /**
    * Finds an attribute.
    *
-   * @param levels The topic's levels.
-   * @param from Where the node's name is.
+   * @param path Its path: the node's name, the objects' names, the attribute's name.
    * @returns The attribute, or `undefined`.
    */
-  find(levels: readonly string[], from: number): Attribute | undefined;
+  find(path: readonly string[]): Attribute | undefined;
   /**
    * Answers with a `@didSet` of the attribute's current state.
    *
@@ -53,15 +53,15 @@ export interface SetTarget {
  * @throws {ProtocolError} When it is refused; the code says why.
  */
 export function applySet(target: SetTarget, topic: string, payload: Uint8Array): void {
-  const levels = topic.split("/");
-  if (levels[1] !== target.uuid || levels.length < 5 || levels.some((l) => l === "")) {
+  const { uuid, path: levels } = parseTopic(topic);
+  if (uuid !== target.uuid || levels.length < 3 || levels.includes("")) {
     throw new ProtocolError(
       `Cannot apply the @set on ${topic}: the topic is not @set/${target.uuid}/<node>/<object…>/<attribute>`,
       { code: "invalid-topic", topic },
     );
   }
-  const attribute = target.find(levels, 2);
-  const path = levels.slice(2).join("/");
+  const attribute = target.find(levels);
+  const path = levels.join("/");
   if (!attribute) {
     throw new ProtocolError(
       `Cannot apply the @set on ${topic}: the endpoint has no attribute "${path}"`,
@@ -116,19 +116,15 @@ export function applySet(target: SetTarget, topic: string, payload: Uint8Array):
         }, the last @set's time`,
       );
     }
-    let accepted: boolean | void;
+    // A refused write is still the cloud's latest word on the attribute.
+    target.order.record(attribute, timestamp);
+    let applied: boolean;
     try {
-      accepted = vetAttribute(attribute, value);
+      applied = attribute[cloudWrite](value as never, timestamp);
     } catch (cause) {
-      target.order.record(attribute, timestamp);
       throw refusal("refused", `accept() refused it: ${(cause as Error)?.message ?? cause}`, cause);
     }
-    if (accepted === false) {
-      target.order.record(attribute, timestamp);
-      throw refusal("refused", "accept() refused it");
-    }
-    writeAttribute(attribute, value, timestamp, "cloud");
-    target.order.record(attribute, timestamp);
+    if (!applied) throw refusal("refused", "accept() refused it");
   } catch (error) {
     if (!target.answer(attribute) && error instanceof ProtocolError) {
       throw new ProtocolError(

@@ -104,7 +104,7 @@ function format(parts: readonly unknown[]): string {
 function callerSource(): string {
   const stack = new Error().stack?.split("\n") ?? [];
   for (const line of stack.slice(1)) {
-    if (/\/lib\/logs\/logger\.ts|\/lib\/endpoint\.ts/.test(line)) continue;
+    if (/\/lib\/logs\/|\/lib\/endpoint\.ts/.test(line)) continue;
     const match = /([^/\\(\s]+):(\d+):\d+\)?\s*$/.exec(line);
     if (match) return `${match[1]}:${match[2]}`;
   }

@@ -8,7 +8,8 @@
 
 import { PushQueue } from "../_queue.ts";
 import type { CloudioObject } from "./object.ts";
-import { hostOf, type Node } from "./node.ts";
+import type { Node } from "./node.ts";
+import { sinkOf } from "./sink.ts";
 import {
   ATTRIBUTE_CONSTRAINTS,
   ATTRIBUTE_TYPES,
@@ -79,11 +80,18 @@ export interface ChangesOptions {
   limit?: number;
 }
 
-// Friend access for the endpoint: set by a static block below, used by the functions at the end.
-let friend: {
-  write(attribute: Attribute, value: AttributeValue, timestamp: number, source: ChangeSource): void;
-  accept(attribute: Attribute, value: AttributeValue): boolean | void;
-};
+/**
+ * The library's own way to write an attribute as the cloud does, past the device-side checks: the
+ * `@set` handler (`lib/inbound/set.ts`) calls `attribute[cloudWrite](value, timestamp)`, which asks
+ * the attribute's `accept()` and applies the value when accepted. Not part of the public API.
+ */
+export const cloudWrite: unique symbol = Symbol("cloudio.cloudWrite");
+
+/**
+ * The library's own way to put back a value the device wrote earlier (rolling back a
+ * transaction), past the device-side checks and without sending it. Not part of the public API.
+ */
+export const restore: unique symbol = Symbol("cloudio.restore");
 
 /**
  * A typed attribute. Its value type follows its `type`: `boolean` for Boolean, `number` for
@@ -122,14 +130,6 @@ export class Attribute<T extends AttributeType = AttributeType> {
   // Loosely typed so that Attribute<"Boolean"> stays assignable to Attribute.
   #accept?: Vet;
   #listeners = new Set<PushQueue<AttributeChange>>();
-
-  static {
-    friend = {
-      write: (attribute, value, timestamp, source) =>
-        attribute.#write(value as never, timestamp, source),
-      accept: (attribute, value) => attribute.#accept?.(value, attribute),
-    };
-  }
 
   /**
    * Creates an attribute; use {@linkcode CloudioObject.prototype.addAttribute} instead.
@@ -224,10 +224,10 @@ export class Attribute<T extends AttributeType = AttributeType> {
    * ```
    */
   set(value: ValueOf<T>, options: SetOptions = {}): void {
-    const host = hostOf(this.node);
-    host?.assertOpen();
+    const sink = sinkOf(this.node);
+    sink?.assertOpen();
     this.#check(value);
-    const live = host?.live() ?? false;
+    const live = sink?.started() ?? false;
     if (live) {
       if (this.constraint === "Static") {
         throw new TypeError(
@@ -240,11 +240,38 @@ export class Attribute<T extends AttributeType = AttributeType> {
         );
       }
     }
-    const timestamp = options.timestamp ?? host?.now() ?? Date.now();
+    const timestamp = options.timestamp ?? sink?.now() ?? Date.now();
     checkTimestamp(this.path, timestamp);
     const previousValue = this.#value, previousTimestamp = this.#timestamp;
     this.#write(value, timestamp, "device");
-    if (live) host!.changed(this as unknown as Attribute, previousValue, previousTimestamp);
+    if (live) sink!.changed(this as unknown as Attribute, previousValue, previousTimestamp);
+  }
+
+  /**
+   * Takes a value from the cloud (a `@set` already decoded, converted to the attribute's type and
+   * checked for order): asks `accept()`, and applies the value when it is accepted. Internal to
+   * the library.
+   *
+   * @param value The value, of the attribute's type.
+   * @param timestamp The cloud's timestamp, in ms.
+   * @returns Whether the value was applied; `false` when `accept()` returned `false`.
+   * @throws What `accept()` throws: the value is then not applied.
+   */
+  [cloudWrite](value: ValueOf<T>, timestamp: number): boolean {
+    if (this.#accept?.(value, this as unknown as Attribute) === false) return false;
+    this.#write(value, timestamp, "cloud");
+    return true;
+  }
+
+  /**
+   * Puts back a value and timestamp the attribute had (a transaction's rollback), without
+   * sending anything. Internal to the library.
+   *
+   * @param value The value.
+   * @param timestamp Its timestamp, in ms.
+   */
+  [restore](value: ValueOf<T>, timestamp: number): void {
+    this.#write(value, timestamp, "device");
   }
 
   /**
@@ -323,34 +350,4 @@ function checkTimestamp(path: string, timestamp: number): void {
       `Cannot set attribute "${path}": timestamp ${timestamp} is not a plausible time in milliseconds since the epoch: ${problem}`,
     );
   }
-}
-
-/**
- * Writes a value without the device-side constraint checks: for `@set`s from the cloud and for
- * rolling back a transaction. Internal to the library.
- *
- * @param attribute The attribute.
- * @param value A value already checked against the attribute's type.
- * @param timestamp Milliseconds since the epoch.
- * @param source Where the change came from.
- */
-export function writeAttribute(
-  attribute: Attribute,
-  value: AttributeValue,
-  timestamp: number,
-  source: ChangeSource,
-): void {
-  friend.write(attribute, value, timestamp, source);
-}
-
-/**
- * Asks an attribute's `accept` function whether a value from the cloud may be applied. Internal
- * to the library.
- *
- * @param attribute The attribute.
- * @param value A value already converted to the attribute's type.
- * @returns `false` to refuse; throws to refuse with a reason.
- */
-export function vetAttribute(attribute: Attribute, value: AttributeValue): boolean | void {
-  return friend.accept(attribute, value);
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Endpoint } from "../endpoint.ts";
 import { ClosedError } from "../errors.ts";
-import { writeAttribute } from "./attribute.ts";
+import { cloudWrite } from "./attribute.ts";
 
 const UUID = "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55";
 
@@ -119,11 +119,18 @@ Deno.test("Attribute.changes() yields the device's writes and ends when aborted"
   assert.equal((await changes.next()).done, true);
 });
 
-Deno.test("writeAttribute() reports cloud writes as such", async () => {
+Deno.test("[cloudWrite]() asks accept() and reports cloud writes as such", async () => {
   const a = new Endpoint(UUID).addNode("n").addObject("o")
-    .addAttribute("p", { type: "Boolean", constraint: "Parameter", value: false });
+    .addAttribute("p", {
+      type: "Boolean",
+      constraint: "Parameter",
+      value: false,
+      accept: (value) => value,
+    });
   const changes = a.changes();
-  writeAttribute(a, true, 1000, "cloud");
+  assert.equal(a[cloudWrite](false, 500), false, "refused by accept()");
+  assert.equal(a.timestamp, undefined);
+  assert.equal(a[cloudWrite](true, 1000), true);
   const { value } = await changes.next();
   assert.deepEqual([value.value, value.previous, value.source, value.timestamp], [
     true,

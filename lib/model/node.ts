@@ -6,32 +6,9 @@
  * @module
  */
 
-import type { ModelHost } from "./host.ts";
 import { addObjects, assertFreeName, CloudioObject, type ObjectOptions } from "./object.ts";
+import { sinkOf } from "./sink.ts";
 import type { NodeModel, ObjectModel } from "./types.ts";
-
-let detach: (node: Node) => void;
-let host: (node: Node) => ModelHost | undefined;
-
-/**
- * Returns the endpoint side of a node's tree; `undefined` once the node is removed. Internal to
- * the library.
- *
- * @param node The node.
- * @returns The host.
- */
-export function hostOf(node: Node): ModelHost | undefined {
-  return host(node);
-}
-
-/**
- * Detaches a node from its endpoint when it is removed. Internal to the library.
- *
- * @param node The node.
- */
-export function detachNode(node: Node): void {
-  detach(node);
-}
 
 /** How a node is declared: the interfaces it implements, and optionally its objects. */
 export interface NodeOptions {
@@ -61,22 +38,16 @@ export class Node {
   /** The interfaces it implements. */
   readonly implements: readonly string[];
   #objects = new Map<string, CloudioObject>();
-  #host?: ModelHost;
-
-  static {
-    detach = (node) => node.#host = undefined;
-    host = (node) => node.#host;
-  }
 
   /**
-   * Creates a detached node; use {@linkcode Endpoint.prototype.addNode} instead.
+   * Creates a node that belongs to no endpoint yet; {@linkcode Endpoint.prototype.addNode}
+   * creates and adds one.
    *
    * @param name Its name.
    * @param options Interfaces and objects.
-   * @param host The endpoint it belongs to.
    * @throws {TypeError} When a name or the content is invalid.
    */
-  constructor(name: string, options: NodeOptions = {}, host?: ModelHost) {
+  constructor(name: string, options: NodeOptions = {}) {
     this.name = name;
     const interfaces = options.implements ?? [];
     if (!Array.isArray(interfaces) || interfaces.some((i) => typeof i !== "string")) {
@@ -84,7 +55,6 @@ export class Node {
     }
     this.implements = Object.freeze([...interfaces]);
     addObjects((n, o) => this.#add(n, o), options.objects);
-    this.#host = host;
   }
 
   /** The path below the endpoint: the node's name. */
@@ -107,7 +77,7 @@ export class Node {
    */
   addObject(name: string, options: ObjectOptions = {}): CloudioObject {
     const object = this.#add(name, options);
-    this.#host?.restructured(this);
+    sinkOf(this)?.restructured(this);
     return object;
   }
 

@@ -7,7 +7,8 @@
  */
 
 import { Attribute, type AttributeOptions } from "./attribute.ts";
-import { hostOf, type Node } from "./node.ts";
+import type { Node } from "./node.ts";
+import { sinkOf } from "./sink.ts";
 import { assertName } from "./names.ts";
 import type { AttributeModel, AttributeType, ObjectModel } from "./types.ts";
 
@@ -134,7 +135,7 @@ export class CloudioObject {
    */
   addObject(name: string, options: ObjectOptions = {}): CloudioObject {
     const object = this.#add(name, options);
-    hostOf(this.node)?.restructured(this.node);
+    sinkOf(this.node)?.restructured(this.node);
     return object;
   }
 
@@ -160,7 +161,7 @@ export class CloudioObject {
    */
   addAttribute<T extends AttributeType>(name: string, options: AttributeOptions<T>): Attribute<T> {
     const attribute = this.#attribute(name, options);
-    hostOf(this.node)?.restructured(this.node);
+    sinkOf(this.node)?.restructured(this.node);
     return attribute;
   }
 
