@@ -97,6 +97,13 @@ export interface Mosquitto extends AsyncDisposable {
   stop(): Promise<void>;
   /** Kill the broker with SIGKILL and wait for it to exit. */
   kill(): Promise<void>;
+  /**
+   * Freeze the broker with SIGSTOP: its connections stay open (the kernel still accepts and
+   * acknowledges), but it answers nothing until {@linkcode Mosquitto.resume}.
+   */
+  pause(): void;
+  /** Let a paused broker run again (SIGCONT). */
+  resume(): void;
   /** Everything the broker wrote to stderr so far, across restarts. */
   output(): string;
 }
@@ -337,6 +344,18 @@ class MosquittoBroker implements Mosquitto {
     return this.#terminate("SIGKILL");
   }
 
+  pause(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    try {
+      this.#child?.kill("SIGCONT");
+    } catch {
+      // already exited
+    }
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
     globalThis.removeEventListener("unload", this.#onUnload);
@@ -362,6 +381,7 @@ class MosquittoBroker implements Mosquitto {
     if (!child) return;
     try {
       child.kill(signal);
+      if (signal !== "SIGKILL") child.kill("SIGCONT"); // a paused broker acts on it only then
     } catch {
       // already exited
     }
