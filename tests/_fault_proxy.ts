@@ -10,6 +10,8 @@
  *   difference from a real dead path: the proxy's kernel still acknowledges the endpoint's
  *   segments, so the endpoint's writes succeed instead of being retransmitted; only an
  *   application-level deadline, the MQTT keep-alive, can notice either way.)
+ * - **one-way** ({@linkcode FaultProxy.dropReturn}): what the endpoint sends still arrives, what
+ *   the broker sends (PUBACKs, PINGRESPs) is lost on the way back.
  * - **reset** ({@linkcode FaultProxy.reset}): both sides get a TCP RST at once.
  * - **silent** (`accept = "silent"`): new connections are accepted and never answered, and no
  *   upstream connection is made: a broker that takes the TCP connection and then says nothing
@@ -37,7 +39,7 @@ export interface ProxiedConnection {
   /** The endpoint's (client's) source port: its socket is 127.0.0.1:clientPort → proxy. */
   readonly clientPort: number;
   /** What the proxy does with it now. */
-  readonly mode: "pass" | "blackhole" | "silent" | "reset" | "closed";
+  readonly mode: "pass" | "blackhole" | "one-way" | "silent" | "reset" | "closed";
   /** `performance.now()` when it was accepted. */
   readonly acceptedAt: number;
   /** `performance.now()` when the client side ended or closed its socket, if it did. */
@@ -48,6 +50,8 @@ export interface ProxiedConnection {
   readonly fromClient: number;
   /** Bytes received from the broker (forwarded or not). */
   readonly fromUpstream: number;
+  /** `performance.now()` when the last chunk came from the broker, if one did. */
+  readonly lastFromUpstreamAt: number | undefined;
 }
 
 /** A running fault proxy. */
@@ -77,6 +81,13 @@ export interface FaultProxy extends AsyncDisposable {
    * @returns How many connections were black-holed.
    */
   blackhole(): number;
+  /**
+   * Drops everything the broker sends on every connection that is open now (acknowledgements lost
+   * on the way back), while what the endpoint sends still arrives; the broker's close is swallowed.
+   *
+   * @returns How many connections were changed.
+   */
+  dropReturn(): number;
   /**
    * Resets (TCP RST) both sides of every connection that is open now.
    *
@@ -108,6 +119,7 @@ class Connection implements ProxiedConnection {
   upstreamGoneAt: number | undefined;
   fromClient = 0;
   fromUpstream = 0;
+  lastFromUpstreamAt: number | undefined;
   readonly client: net.Socket;
   upstream: net.Socket | undefined;
   readonly timers = new Set<ReturnType<typeof setTimeout>>();
@@ -121,7 +133,12 @@ class Connection implements ProxiedConnection {
   }
 
   get live(): boolean {
-    return this.mode === "pass" || this.mode === "blackhole" || this.mode === "silent";
+    return this.mode !== "reset" && this.mode !== "closed";
+  }
+
+  /** Whether what the endpoint sends is forwarded. */
+  get upward(): boolean {
+    return this.mode === "pass" || this.mode === "one-way";
   }
 
   destroy(): void {
@@ -183,6 +200,16 @@ class Proxy implements FaultProxy {
     return count;
   }
 
+  dropReturn(): number {
+    let count = 0;
+    for (const c of this.#connections) {
+      if (c.mode !== "pass") continue;
+      c.mode = "one-way";
+      count++;
+    }
+    return count;
+  }
+
   reset(): number {
     let count = 0;
     for (const c of this.#connections) {
@@ -221,17 +248,17 @@ class Proxy implements FaultProxy {
     client.on("error", () => {}); // a reset from the endpoint is one of the things under test
     client.on("data", (chunk: Uint8Array) => {
       c.fromClient += chunk.length;
-      if (c.mode === "pass" && c.upstream) this.#forward(c, "toUpstream", c.upstream, chunk);
+      if (c.upward && c.upstream) this.#forward(c, "toUpstream", c.upstream, chunk);
     });
     const clientGone = () => {
       c.clientGoneAt ??= performance.now();
-      if (c.mode === "pass") c.upstream?.end();
+      if (c.upward) c.upstream?.end();
     };
     client.on("end", clientGone);
     client.on("close", () => {
       clientGone();
-      if (c.mode === "pass") c.upstream?.destroy();
-      if (c.mode === "pass" || c.mode === "silent") c.mode = "closed";
+      if (c.upward) c.upstream?.destroy();
+      if (c.upward || c.mode === "silent") c.mode = "closed";
     });
     if (c.mode === "silent") return;
 
@@ -245,6 +272,7 @@ class Proxy implements FaultProxy {
     upstream.on("error", () => {});
     upstream.on("data", (chunk: Uint8Array) => {
       c.fromUpstream += chunk.length;
+      c.lastFromUpstreamAt = performance.now();
       if (c.mode === "pass") this.#forward(c, "toClient", client, chunk);
     });
     const upstreamGone = () => {
@@ -279,7 +307,8 @@ class Proxy implements FaultProxy {
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           c.timers.delete(timer);
-          if (c.mode === "pass" && !to.destroyed) to.write(chunk);
+          const open = direction === "toClient" ? c.mode === "pass" : c.upward;
+          if (open && !to.destroyed) to.write(chunk);
           resolve();
         }, Math.max(0, due - performance.now()));
         c.timers.add(timer);

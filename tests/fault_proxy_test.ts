@@ -14,7 +14,7 @@ async function echoServer() {
     sockets.push(socket);
     socket.on("error", (error: Error & { code?: string }) => events.push(`error ${error.code}`));
     socket.on("end", () => events.push("end"));
-    socket.on("data", (chunk) => socket.write(chunk));
+    socket.on("data", (chunk: Uint8Array) => socket.write(chunk));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -40,7 +40,7 @@ async function connectClient(proxy: FaultProxy): Promise<Client> {
   const socket = net.connect({ host: "127.0.0.1", port: proxy.port });
   const received: string[] = [];
   const events: string[] = [];
-  socket.on("data", (chunk) => received.push(new TextDecoder().decode(chunk)));
+  socket.on("data", (chunk: Uint8Array) => received.push(new TextDecoder().decode(chunk)));
   socket.on("error", (error: Error & { code?: string }) => events.push(`error ${error.code}`));
   socket.on("end", () => events.push("end"));
   const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
@@ -140,4 +140,20 @@ Deno.test("the fault proxy can accept and never answer, without a connection ups
   client.socket.destroy();
   second.socket.destroy();
   await within(Promise.all([client.closed, second.closed]), 2000, "the sockets to close");
+});
+
+Deno.test("the fault proxy can lose only what the broker sends back", async () => {
+  await using echo = await echoServer();
+  await using proxy = await startFaultProxy(echo.url);
+  const client = await connectClient(proxy);
+  await echoed(client, "both ways");
+  assert.equal(proxy.dropReturn(), 1);
+  await assert.rejects(echoed(client, "up only", 300), /was not echoed/);
+  assert.equal(echo.sockets[0].bytesRead, "both ways".length + "up only".length, "it arrived");
+  echo.sockets[0].destroy();
+  await pause(200);
+  assert.deepEqual(client.events, [], "the broker's close is swallowed");
+  assert.equal(proxy.connections[0].mode, "one-way");
+  client.socket.destroy();
+  await within(client.closed, 2000, "the client socket to close");
 });
