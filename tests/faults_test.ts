@@ -5,6 +5,7 @@ import { connectCloud } from "./_cloud.ts";
 import { randomUuid, tlsEndpoint, until } from "./_endpoint.ts";
 import { crashSoak, restartSoak, volumeSoak } from "./_soak.ts";
 import { Tally } from "./_tally.ts";
+import { within } from "./_deadline.ts";
 
 Deno.test("10,000 updates while the broker is stopped and restarted 20 times: every value arrives in order", async () => {
   const { tally, outbox } = await restartSoak({
@@ -159,6 +160,58 @@ Deno.test("a corrupt outbox file is reported, left alone, and the endpoint buffe
       garbage,
       "left untouched",
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a store whose disk fills up mid-run is reported; the endpoint goes on in memory and every value arrives", async () => {
+  await using broker = await startMosquitto();
+  const uuid = randomUuid();
+  const total = 3000;
+  const tally = new Tally(uuid, total);
+  await using _cloud = await connectCloud(broker.cloudUrl, {
+    subscribe: [`@update/${uuid}/#`, `@delayed/${uuid}`],
+    record: false,
+    onMessage: (m) => tally.message(m.topic, m.payload),
+  });
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-full-" });
+  try {
+    const child = new URL("./_endpoint_child.ts", import.meta.url).pathname;
+    const args = [
+      "run",
+      "-A",
+      child,
+      ...["--url", broker.tcpUrl, "--uuid", uuid, "--store", dir, "--count", String(total)],
+      ...["--attributes", "5", "--flush-every", "100", "--pace", "5"],
+    ].map((a) => `'${a}'`).join(" ");
+    // A file size limit is how a full disk looks to a process: its writes past it fail (EFBIG).
+    const process = new Deno.Command("sh", {
+      args: ["-c", `trap '' XFSZ; ulimit -f 256; exec '${Deno.execPath()}' ${args}`],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const { code, stdout, stderr } = await within(
+      process.output(),
+      60_000,
+      "the endpoint process to deliver and exit",
+    ).catch((error) => {
+      process.kill("SIGKILL");
+      throw error;
+    });
+    const out = new TextDecoder().decode(stdout);
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, `exit code ${code}\n${out}\n${err}`);
+    assert.match(out, /^DURABLE \d+$/m, "the store worked at first");
+    assert.match(out, /^NOT-DURABLE \d+: Cannot commit the outbox store .*memory/m);
+    assert.match(err, /^error: Cannot (commit|append to) the outbox store .*in memory/m);
+    assert.match(out, /^DRAINED \d+$/m);
+    await until(() => tally.delivered === total, 5000, `all ${total} values`).catch(() => {});
+    console.log(`  disk full mid-run: ${tally.summary()}`);
+    assert.deepEqual(tally.missing(), [], tally.summary());
+    assert.equal(tally.outOfOrder, 0);
+    assert.equal(tally.duplicates, 0, "no reconnect, so nothing was sent twice");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
