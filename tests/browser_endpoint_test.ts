@@ -61,6 +61,11 @@ for (const format of ["CBOR", "JSON"] as const) {
             );
           });
         const online = await cloud.waitFor((m) => m.topic === `@online/${uuid}`);
+        // Everything the page's endpoint published is in the format it was given (protocol §5.1:
+        // "{" is JSON, a map 0xA0–0xBF is CBOR).
+        const formatOf = (payload: Uint8Array) =>
+          payload[0] === 0x7b ? "JSON" : (payload[0] & 0xe0) === 0xa0 ? "CBOR" : "neither";
+        assert.equal(formatOf(online.payload), format, "@online");
         // deno-lint-ignore no-explicit-any
         assert.deepEqual(Object.keys((decodePayload(online.payload).value as any).nodes), [
           "Browser",
@@ -69,6 +74,7 @@ for (const format of ["CBOR", "JSON"] as const) {
           m.topic === `@update/${uuid}/Browser/Status/level`
         );
         assert.equal(decodePayload(update.payload).value.value, 0.75);
+        assert.equal(formatOf(update.payload), format, "@update");
         await cloud.publish(
           `@set/${uuid}/Browser/Parameters/target`,
           encodeAttribute("JSON", {
@@ -82,6 +88,7 @@ for (const format of ["CBOR", "JSON"] as const) {
           m.topic === `@didSet/${uuid}/Browser/Parameters/target`
         );
         assert.equal(decodePayload(didSet.payload).value.value, 5);
+        assert.equal(formatOf(didSet.payload), format, "@didSet");
         await page.waitForFunction('document.getElementById("target")?.textContent === "5"');
         for (const m of cloud.messages) {
           assert.deepEqual(serverProblems(m.topic, m.payload), [], m.topic);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DroppedError, StoreError } from "../mod.ts";
-import { startMosquitto } from "./_broker.ts";
+import { DroppedError, type Endpoint, StoreError } from "../mod.ts";
+import { type Mosquitto, startMosquitto } from "./_broker.ts";
 import { connectCloud } from "./_cloud.ts";
 import { randomUuid, tlsEndpoint, until } from "./_endpoint.ts";
 import { crashSoak, restartSoak, volumeSoak } from "./_soak.ts";
@@ -100,7 +100,7 @@ Deno.test("a full outbox drops the oldest values, counts them and reports them",
   assert.equal(endpoint.outbox?.dropped.full, 40);
   await broker.start();
   await until(() => endpoint.state === "online", 10_000);
-  await endpoint.delivered();
+  await within(endpoint.delivered(), 10_000, "the kept values to be acknowledged");
   await until(() => tally.delivered >= 10);
   assert.deepEqual(
     tally.missing(50),
@@ -113,30 +113,73 @@ Deno.test("a full outbox drops the oldest values, counts them and reports them",
   assert.equal(reported[0].reason, "full");
 });
 
-Deno.test("an outbox directory that cannot be created is reported and the endpoint buffers in memory", async () => {
-  await using broker = await startMosquitto();
-  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "@update/#" });
-  // A path below a regular file cannot be a directory, even for root.
-  const { endpoint, errors } = await tlsEndpoint(broker, randomUuid(), {
-    extra: { persistence: "file", persistenceLocation: "/dev/null/outbox" },
-  });
-  await using _ = endpoint;
-  const a = endpoint.addNode("Node").addObject("Status").addAttribute("a", {
+/**
+ * Takes the broker away, sets values 1…20 on `a0`, brings it back, and checks that every one
+ * arrives: what "buffers in memory" promises.
+ */
+async function buffersWhileOffline(
+  broker: Mosquitto,
+  endpoint: Endpoint,
+  uuid: string,
+  tally: Tally,
+): Promise<void> {
+  const a = endpoint.addNode("Node").addObject("Status").addAttribute("a0", {
     type: "Integer",
     constraint: "Status",
   });
   await endpoint.connect();
+  await broker.stop();
+  await until(() => endpoint.state !== "online", 5000, "the endpoint to notice");
+  for (let v = 1; v <= tally.total; v++) a.value = v;
+  assert.equal(endpoint.outbox?.pending.updates.messages, tally.total, "held while offline");
+  await broker.start();
+  await until(() => endpoint.state === "online", 10_000, "the endpoint to reconnect");
+  await within(endpoint.delivered(), 10_000, "the buffered values to be acknowledged");
+  await until(() => tally.delivered === tally.total, 5000, "every value at the cloud")
+    .catch(() => {});
+  assert.deepEqual(tally.missing(), [], `${uuid}: ${tally.summary()}`);
+  assert.equal(tally.outOfOrder, 0);
+}
+
+/** A broker whose cloud session survives restarts, and a tally of one endpoint's values. */
+async function restartableCloud(uuid: string) {
+  const broker = await startMosquitto({ persistence: true });
+  const tally = new Tally(uuid, 20);
+  const cloud = await connectCloud(broker.cloudUrl, {
+    subscribe: [`@update/${uuid}/#`, `@delayed/${uuid}`],
+    clean: false,
+    clientId: `mem-${uuid.slice(0, 8)}`,
+    onMessage: (m) => tally.message(m.topic, m.payload),
+  });
+  return {
+    broker,
+    tally,
+    async [Symbol.asyncDispose]() {
+      await cloud.close();
+      await broker[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("an outbox directory that cannot be created is reported and the endpoint buffers in memory", async () => {
+  const uuid = randomUuid();
+  await using setup = await restartableCloud(uuid);
+  const { broker, tally } = setup;
+  // A path below a regular file cannot be a directory, even for root.
+  const { endpoint, errors } = await tlsEndpoint(broker, uuid, {
+    extra: { persistence: "file", persistenceLocation: "/dev/null/outbox" },
+  });
+  await using _ = endpoint;
+  await buffersWhileOffline(broker, endpoint, uuid, tally);
   const error = errors.find((e) => e instanceof StoreError) as StoreError | undefined;
   assert.ok(error, "a StoreError was reported");
   assert.match(error.message, /\/dev\/null\/outbox.*buffering in memory/);
-  a.value = 1;
-  await cloud.waitFor((m) => m.topic.endsWith("/Node/Status/a"));
 });
 
 Deno.test("a corrupt outbox file is reported, left alone, and the endpoint buffers in memory", async () => {
-  await using broker = await startMosquitto();
-  await using cloud = await connectCloud(broker.cloudUrl, { subscribe: "@update/#" });
   const uuid = randomUuid();
+  await using setup = await restartableCloud(uuid);
+  const { broker, tally } = setup;
   const dir = await Deno.makeTempDir({ prefix: "cloudio-corrupt-" });
   try {
     const garbage = new TextEncoder().encode("SQLite format 3\0 but not really ".repeat(100));
@@ -145,16 +188,10 @@ Deno.test("a corrupt outbox file is reported, left alone, and the endpoint buffe
       extra: { persistence: "file", persistenceLocation: dir },
     });
     await using _ = endpoint;
-    const a = endpoint.addNode("Node").addObject("Status").addAttribute("a", {
-      type: "Integer",
-      constraint: "Status",
-    });
-    await endpoint.connect();
+    await buffersWhileOffline(broker, endpoint, uuid, tally);
     assert.ok(
       errors.some((e) => e instanceof StoreError && e.path === `${dir}/${uuid}.outbox.sqlite`),
     );
-    a.value = 1;
-    await cloud.waitFor((m) => m.topic.endsWith("/Node/Status/a"));
     assert.deepEqual(
       await Deno.readFile(`${dir}/${uuid}.outbox.sqlite`),
       garbage,

@@ -6,11 +6,13 @@ import { storeContract } from "./outbox_store_contract.ts";
 
 storeContract({
   name: "MemoryStore",
+  durable: false,
   open: () => Promise.resolve({ store: new MemoryStore(), cleanup: () => Promise.resolve() }),
 });
 
 storeContract({
   name: "SqliteStore",
+  durable: true,
   async open() {
     const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
     const path = `${dir}/outbox.sqlite`;

@@ -23,6 +23,7 @@ import type { MessageFormat } from "../lib/model/types.ts";
 import type { Connection, Transport } from "../lib/session/transport.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { until } from "./_endpoint.ts";
+import { within } from "./_deadline.ts";
 import { type RabbitMq, rabbitMqMissing, startRabbitMq } from "./_rabbitmq.ts";
 
 const missing = rabbitMqMissing();
@@ -159,16 +160,17 @@ async function rawClient(
   client.on("message", (topic) => events.push(`message ${topic}`));
   const raw: RawClient = { client, events, closed };
   // Settled by CONNACK, by a refusal or by the broker closing the connection.
-  await Promise.race([
-    new Promise((resolve) => client.once("connect", resolve)),
-    closed,
-  ]);
+  await within(
+    Promise.race([new Promise((resolve) => client.once("connect", resolve)), closed]),
+    10_000,
+    `a CONNACK or a close for the raw client ${cn}`,
+  );
   return raw;
 }
 
 async function endRaw(raw: RawClient): Promise<void> {
   raw.client.end(true);
-  await raw.closed;
+  await within(raw.closed, 5000, "the raw client's connection to close");
 }
 
 /** Every message the endpoint published must be one the cloud accepts. */
@@ -563,7 +565,7 @@ Deno.test({
           assert.deepEqual(raw.events, ["connack 0"], what);
           // MQTT.js settles the call only when the client ends: wait for the close instead.
           act(raw).catch(() => {});
-          await raw.closed;
+          await within(raw.closed, 10_000, `the broker to close the connection on ${what}`);
           assert.equal(raw.client.connected, false, `${what} closes the connection`);
           await endRaw(raw);
         }
@@ -587,7 +589,7 @@ Deno.test({
       await endpoint.close();
       // MQTT 5: closed without a CONNACK (the library speaks 3.1.1).
       const v5 = await rawClient(broker, uuids.rogue, 5);
-      await v5.closed;
+      await within(v5.closed, 10_000, "the broker to close an MQTT 5 connection");
       assert.ok(!v5.events.some((e) => e.startsWith("connack")), v5.events.join(", "));
       await endRaw(v5);
       // A certificate from another CA: the TLS handshake fails.
