@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
 import { haveChromium, launchChromium } from "./_browser.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud } from "./_cloud.ts";
 import { randomUuid } from "./_endpoint.ts";
+import { assertServerValid } from "./_judges.ts";
 import { DENO } from "./_process.ts";
 import { serveDir } from "./_serve.ts";
 
@@ -90,9 +90,7 @@ for (const format of ["CBOR", "JSON"] as const) {
         assert.equal(decodePayload(didSet.payload).value.value, 5);
         assert.equal(formatOf(didSet.payload), format, "@didSet");
         await page.waitForFunction('document.getElementById("target")?.textContent === "5"');
-        for (const m of cloud.messages) {
-          assert.deepEqual(serverProblems(m.topic, m.payload), [], m.topic);
-        }
+        assertServerValid(cloud.messages, uuid); // both judges
         assert.deepEqual(errors, []);
         // Closing the page drops the WebSocket: the broker publishes the will.
         await page.close();

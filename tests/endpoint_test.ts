@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { ConfigError, ConnectionError, Endpoint, ProtocolError } from "../mod.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import type { MessageFormat } from "../lib/model/types.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { randomUuid, tlsEndpoint, until, UUID } from "./_endpoint.ts";
 import { collectUntil, within } from "./_deadline.ts";
+// Both judges: strict.ts and the JSON Schema written from the protocol reference.
+import { assertServerValid } from "./_judges.ts";
 
 const FORMATS: MessageFormat[] = ["JSON", "CBOR"];
 
@@ -34,14 +35,6 @@ function vacuum(endpoint: Endpoint) {
       constraint: "Parameter",
     }),
   };
-}
-
-/** Every message the endpoint published must be one the cloud accepts. */
-function assertServerValid(messages: Received[], uuid: string): void {
-  for (const m of messages) {
-    if (!m.topic.includes(uuid) || m.topic.startsWith("@set/")) continue;
-    assert.deepEqual(serverProblems(m.topic, m.payload), [], `${m.topic} is server-valid`);
-  }
 }
 
 function decode(m: Received): Record<string, unknown> {

@@ -17,6 +17,7 @@ import { connectCloud } from "./_cloud.ts";
 import { within } from "./_deadline.ts";
 import { heldSocket, startFaultProxy } from "./_fault_proxy.ts";
 import { randomUuid, type TestEndpointOptions, tlsEndpoint, until } from "./_endpoint.ts";
+import { assertServerValid } from "./_judges.ts";
 import { Tally } from "./_tally.ts";
 
 const KEEP_ALIVE_S = 2;
@@ -143,6 +144,7 @@ Deno.test(`a half-open link is noticed within 1.5 × keepAlive; the endpoint rec
   const replay = cloud.messages.findIndex((m) => m.topic === `@delayed/${uuid}`);
   assert.ok(replay > cloud.messages.indexOf(onlines[1]), "the backlog follows the new @online");
   assert.equal(proxy.connections.length, 2, "one reconnect, through the proxy");
+  assertServerValid(cloud.messages, uuid); // the replayed @delayed included
   // The endpoint let go of the dead connection's socket.
   assert.equal(heldSocket(proxy.connections[0].clientPort, proxy.port), undefined);
   assert.deepEqual(errors, []);

@@ -15,6 +15,7 @@ import { startMosquitto } from "./_broker.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { within } from "./_deadline.ts";
 import { randomUuid, tlsEndpoint, until } from "./_endpoint.ts";
+import { assertServerValid } from "./_judges.ts";
 
 interface Value {
   attribute: string;
@@ -154,6 +155,7 @@ for (const policy of POLICIES) {
             expected.kept.map((v) => [v.attribute, v.value]),
           );
           assert.equal(dropEvents, expected.dropped, "each drop was an event");
+          assertServerValid(cloud.messages, uuid);
           const reported = errors.filter((e) => e instanceof DroppedError) as DroppedError[];
           assert.ok(reported.length >= 1, "the drops were reported");
           assert.equal(reported.reduce((sum, e) => sum + e.count, 0) <= expected.dropped, true);

@@ -17,13 +17,14 @@ import { ConnectionError, Endpoint } from "../mod.ts";
 import { denoPlatform } from "../lib/adapters/deno.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
 import type { CloudioError } from "../lib/errors.ts";
 import type { MessageFormat } from "../lib/model/types.ts";
 import type { Connection, Transport } from "../lib/session/transport.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { until } from "./_endpoint.ts";
 import { within } from "./_deadline.ts";
+// Both judges: strict.ts and the JSON Schema written from the protocol reference.
+import { assertServerValid } from "./_judges.ts";
 import { type RabbitMq, rabbitMqMissing, startRabbitMq } from "./_rabbitmq.ts";
 
 const missing = rabbitMqMissing();
@@ -171,14 +172,6 @@ async function rawClient(
 async function endRaw(raw: RawClient): Promise<void> {
   raw.client.end(true);
   await within(raw.closed, 5000, "the raw client's connection to close");
-}
-
-/** Every message the endpoint published must be one the cloud accepts. */
-function assertServerValid(messages: Received[], uuid: string): void {
-  for (const m of messages) {
-    if (!m.topic.includes(uuid) || m.topic.startsWith("@set/")) continue;
-    assert.deepEqual(serverProblems(m.topic, m.payload), [], `${m.topic} is server-valid`);
-  }
 }
 
 function decode(m: Received): Record<string, unknown> {
