@@ -38,6 +38,19 @@ export function ignoredFor(reason: IgnoreReason | undefined, name: string): bool
   return true;
 }
 
+/**
+ * Registers a test that is ignored, saying why, when `reason` is given.
+ *
+ * @param reason Why the test cannot run here, or `undefined`.
+ * @param definition The test.
+ */
+export function testUnless(
+  reason: IgnoreReason | undefined,
+  definition: Deno.TestDefinition,
+): void {
+  Deno.test({ ...definition, ignore: ignoredFor(reason, definition.name) });
+}
+
 /** The reference fixtures beside the checkout (`../shared/fixtures/`), or why they are missing. */
 export const FIXTURES = new URL("../../shared/fixtures/", import.meta.url);
 export const FIXTURES_MISSING: IgnoreReason | undefined = (() => {
@@ -51,11 +64,3 @@ export const FIXTURES_MISSING: IgnoreReason | undefined = (() => {
     };
   }
 })();
-
-/** Whether this process runs as root, whom `chmod 000` does not stop. */
-export const ROOT: IgnoreReason | undefined = Deno.uid() === 0
-  ? {
-    id: "root",
-    why: "running as root, whom chmod 000 does not stop (.ci/run runs it as an unprivileged user)",
-  }
-  : undefined;

@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
-import { haveChromium, launchChromium } from "./_browser.ts";
+import { CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud } from "./_cloud.ts";
 import { randomUuid } from "./_endpoint.ts";
 import { assertServerValid } from "./_judges.ts";
 import { DENO } from "./_process.ts";
 import { serveDir } from "./_serve.ts";
-
-if (!haveChromium) {
-  console.log("browser_endpoint_test.ts: ignored, /usr/bin/chromium is not installed");
-}
+import { testUnless } from "./_ignore.ts";
 
 /** Bundles web.ts for browsers, next to the test page, in a fresh directory. */
 async function pageWithBundle(): Promise<string> {
@@ -28,10 +25,9 @@ async function pageWithBundle(): Promise<string> {
 }
 
 for (const format of ["CBOR", "JSON"] as const) {
-  Deno.test({
+  testUnless(CHROMIUM_MISSING, {
     name:
       `the core runs in Chromium over MQTT on WebSocket: online, @update, @set → @didSet (${format})`,
-    ignore: !haveChromium,
     async fn() {
       await using broker = await startMosquitto({ websockets: true });
       const uuid = randomUuid();

@@ -26,9 +26,12 @@ import { within } from "./_deadline.ts";
 // Both judges: strict.ts and the JSON Schema written from the protocol reference.
 import { assertServerValid } from "./_judges.ts";
 import { type RabbitMq, rabbitMqMissing, startRabbitMq } from "./_rabbitmq.ts";
+import { testUnless } from "./_ignore.ts";
 
 const missing = rabbitMqMissing();
-if (missing) console.log(`%cSkipping tests/rabbitmq_test.ts: ${missing}`, "color: yellow");
+const RABBITMQ_MISSING = missing === undefined
+  ? undefined
+  : { id: "rabbitmq" as const, why: missing };
 
 const FORMATS: MessageFormat[] = ["JSON", "CBOR"];
 
@@ -190,9 +193,8 @@ function acceptedConnections(log: string, clientId: string): number {
   ).length;
 }
 
-Deno.test({
+testUnless(RABBITMQ_MISSING, {
   name: "the endpoint works against RabbitMQ with certificate login and cloud.iO's permissions",
-  ignore: missing !== undefined,
   async fn(t) {
     const began = performance.now();
     await using broker = await startRabbitMq();
