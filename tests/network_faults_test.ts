@@ -11,6 +11,7 @@
  */
 
 import assert from "node:assert/strict";
+import tls from "node:tls";
 import type { EndpointStatus } from "../mod.ts";
 import { type Mosquitto, startMosquitto } from "./_broker.ts";
 import { connectCloud } from "./_cloud.ts";
@@ -233,6 +234,58 @@ Deno.test("a broker that accepts but never sends CONNACK fails the attempt after
     "the endpoint gave up the silent connection's socket",
   );
   assert.equal(endpoint.state, "online");
+});
+
+Deno.test("a broker that completes TLS but never sends CONNACK fails the attempt after connectTimeout", async () => {
+  await using broker = await startMosquitto({ plainEndpointListener: false });
+  // A TLS server with the broker's certificate that takes the CONNECT and says nothing.
+  const received: number[] = [];
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer({
+    cert: await Deno.readTextFile(broker.pki.serverCert),
+    key: await Deno.readTextFile(broker.pki.serverKey),
+    ca: broker.pki.caPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+  }, (socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("data", (chunk: Uint8Array) => received.push(chunk.length));
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const { endpoint } = await tlsEndpoint(
+      broker,
+      randomUuid(),
+      faultOptions(`mqtts://127.0.0.1:${port}`, {
+        waitOnFirstConnect: true,
+        extra: { connectTimeout: 1 },
+      }),
+    );
+    const events = timeline(endpoint);
+    const connected = endpoint.connect();
+    connected.catch(() => {});
+    await until(
+      () => events.some((e) => e.event.type === "offline"),
+      1000 + 2 * SLACK,
+      "the attempt to fail",
+    );
+    const attempt = events.find((e) => e.event.type === "connecting")!;
+    const failed = events.find((e) => e.event.type === "offline")!;
+    const took = failed.at - attempt.at;
+    await endpoint.close();
+    console.log(
+      `  TLS but no CONNACK: the attempt failed after ${seconds(took)} (connectTimeout 1 s)`,
+    );
+    assert.ok(received.length > 0, "the handshake completed and the CONNECT arrived");
+    assert.ok(took >= 950 && took <= 1000 + SLACK, `failed after ${seconds(took)}`);
+    assert.match(String((failed.event as { error?: Error }).error?.message), /connack timeout/i);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 Deno.test("close() settles when the peer never answers, releases the socket and keeps what was not acknowledged", async () => {
