@@ -30,6 +30,7 @@
  */
 
 import { type TestPki, testPki } from "./_certs.ts";
+import { accepts, freePort, retryOnAddressInUse } from "./_ports.ts";
 
 /** Options of {@linkcode startMosquitto}. */
 export interface MosquittoOptions {
@@ -96,6 +97,13 @@ export interface Mosquitto extends AsyncDisposable {
   stop(): Promise<void>;
   /** Kill the broker with SIGKILL and wait for it to exit. */
   kill(): Promise<void>;
+  /**
+   * Freeze the broker with SIGSTOP: its connections stay open (the kernel still accepts and
+   * acknowledges), but it answers nothing until {@linkcode Mosquitto.resume}.
+   */
+  pause(): void;
+  /** Let a paused broker run again (SIGCONT). */
+  resume(): void;
   /** Everything the broker wrote to stderr so far, across restarts. */
   output(): string;
 }
@@ -139,8 +147,11 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     await Deno.makeTempDir({ prefix: "cloudio-mosquitto-" }),
   );
   try {
-    await broker.writeConfig();
-    await broker.start();
+    // The ports are chosen before mosquitto binds them: on a clash, start again on others.
+    await retryOnAddressInUse(async () => {
+      await broker.writeConfig();
+      await broker.start();
+    }, () => broker.pickPorts());
   } catch (error) {
     await broker[Symbol.asyncDispose]();
     throw error;
@@ -152,7 +163,7 @@ class MosquittoBroker implements Mosquitto {
   readonly pki: TestPki;
   readonly #dir: string;
   readonly #options: Required<MosquittoOptions>;
-  readonly #ports: { tls: number; tcp?: number; cloud: number; ws?: number };
+  #ports: { tls: number; tcp?: number; cloud: number; ws?: number };
   #child: Deno.ChildProcess | undefined;
   #exited: Promise<Deno.CommandStatus> | undefined;
   #drained: Promise<void> | undefined;
@@ -168,13 +179,21 @@ class MosquittoBroker implements Mosquitto {
       persistence: options.persistence ?? false,
     };
     globalThis.addEventListener("unload", this.#onUnload);
-    const taken = new Set<number>();
-    this.#ports = {
-      tls: freePort(taken),
-      tcp: this.#options.plainEndpointListener ? freePort(taken) : undefined,
-      cloud: freePort(taken),
+    this.#ports = this.#freshPorts();
+  }
+
+  /** Chooses new ports (before the first successful start only: restarts keep the URLs). */
+  pickPorts(): void {
+    this.#ports = this.#freshPorts();
+  }
+
+  #freshPorts(): { tls: number; tcp?: number; cloud: number; ws?: number } {
+    return {
+      tls: freePort(),
+      tcp: this.#options.plainEndpointListener ? freePort() : undefined,
+      cloud: freePort(),
       // A websockets listener binds every interface whatever the config says.
-      ws: this.#options.websockets ? freePort(taken, "0.0.0.0") : undefined,
+      ws: this.#options.websockets ? freePort("0.0.0.0") : undefined,
     };
   }
 
@@ -325,6 +344,18 @@ class MosquittoBroker implements Mosquitto {
     return this.#terminate("SIGKILL");
   }
 
+  pause(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    try {
+      this.#child?.kill("SIGCONT");
+    } catch {
+      // already exited
+    }
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
     globalThis.removeEventListener("unload", this.#onUnload);
@@ -350,6 +381,7 @@ class MosquittoBroker implements Mosquitto {
     if (!child) return;
     try {
       child.kill(signal);
+      if (signal !== "SIGKILL") child.kill("SIGCONT"); // a paused broker acts on it only then
     } catch {
       // already exited
     }
@@ -370,29 +402,6 @@ class MosquittoBroker implements Mosquitto {
       // the pipe closes when the broker dies
     }
     this.#output += decoder.decode();
-  }
-}
-
-/** A port that is free right now on `hostname` and not in `taken`. */
-function freePort(taken: Set<number>, hostname = "127.0.0.1"): number {
-  for (;;) {
-    const listener = Deno.listen({ hostname, port: 0 });
-    const port = listener.addr.port;
-    listener.close();
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
-
-async function accepts(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
   }
 }
 

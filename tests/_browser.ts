@@ -5,6 +5,7 @@
  */
 
 import { chromium } from "npm:playwright-core@1.65.1";
+import type { IgnoreReason } from "./_ignore.ts";
 
 /** Where Debian puts Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -17,6 +18,12 @@ export const haveChromium: boolean = (() => {
     return false;
   }
 })();
+
+/** Why the browser tests cannot run here, or `undefined` when they can. */
+export const CHROMIUM_MISSING: IgnoreReason | undefined = haveChromium ? undefined : {
+  id: "chromium",
+  why: `${CHROMIUM} is not installed (apt-get install chromium)`,
+};
 
 /**
  * Launches headless Chromium with the flags this sandboxed, offline machine needs.

@@ -6,7 +6,8 @@
  *     deno run -A tests/_endpoint_child.ts --url mqtt://127.0.0.1:P --uuid U --store DIR
  *       [--count N] [--from V] [--attributes A] [--flush-every K] [--pace MS] [--format CBOR|JSON]
  *
- * Lines: `DURABLE v` after `flush()` resolved (every value up to v is on disk), `RSS bytes`
+ * Lines: `DURABLE v` after `flush()` resolved (every value up to v is on disk; `NOT-DURABLE v: why`
+ * when it rejected), `RSS bytes`
  * (the peak so far), `SET v ms` when every value is set, `DRAINED ms` once the broker has
  * acknowledged everything, then it closes and exits. With `--count 0` it only drains what its
  * store holds.
@@ -62,19 +63,28 @@ const attributes = Array.from(
 const connected = endpoint.connect();
 connected.catch((error) => console.error(`connect: ${error.message}`));
 
+/** Flushes; says `DURABLE v`, or `NOT-DURABLE v: why` when the store cannot commit. */
+async function durable(v: number): Promise<void> {
+  try {
+    await endpoint.flush();
+    console.log(`DURABLE ${v}`);
+  } catch (error) {
+    console.log(`NOT-DURABLE ${v}: ${(error as Error).message}`);
+  }
+}
+
 const started = performance.now();
 for (let v = from; v < from + count; v++) {
   attributes[v % attributeCount].value = v;
   if ((v - from + 1) % flushEvery === 0) {
-    await endpoint.flush();
-    console.log(`DURABLE ${v}`);
+    await durable(v);
     sample();
     if (pace > 0) await new Promise((resolve) => setTimeout(resolve, pace));
   }
 }
-await endpoint.flush();
+if (count > 0) await durable(from + count - 1);
+else await endpoint.flush();
 sample();
-if (count > 0) console.log(`DURABLE ${from + count - 1}`);
 console.log(`SET ${from + count - 1} ${Math.round(performance.now() - started)}`);
 console.log(`RSS ${peak}`);
 // With --v8-flags=--expose-gc: the heap that is really in use with the whole backlog queued.

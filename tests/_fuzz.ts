@@ -15,6 +15,7 @@ import { decodePayload } from "../lib/codec/decode.ts";
 import { SKEW_TOLERANCE, timeProblem } from "../lib/time.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
+import { schemaProblems } from "./_judges.ts";
 import type { AttributeModel } from "../lib/model/types.ts";
 import { memoryTransport } from "./_memory_transport.ts";
 
@@ -361,6 +362,11 @@ export async function runFuzz(runs: number, seed = Date.now() % 2 ** 31): Promis
         serverProblems(message.topic, message.payload),
         [],
         `published ${message.topic}`,
+      );
+      assert.deepEqual(
+        schemaProblems(message.topic, message.payload, UUID),
+        [],
+        `published ${message.topic} (schema)`,
       );
       assert.ok(
         message.topic.split("/")[1] === UUID,

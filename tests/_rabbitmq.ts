@@ -44,6 +44,7 @@
  */
 
 import { type TestPki, testPki } from "./_certs.ts";
+import { accepts, freePort, retryOnAddressInUse } from "./_ports.ts";
 
 /** Options of {@linkcode startRabbitMq}. */
 export interface RabbitMqOptions {
@@ -190,8 +191,11 @@ export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<Rabb
   const dir = await Deno.makeTempDir({ prefix: "cloudio-rabbitmq-" });
   const node = new RabbitMqNode(pki, dir, binDir, options);
   try {
-    await node.prepare();
-    await node.start();
+    // The ports are chosen before the node binds them: on a clash, start again on others.
+    await retryOnAddressInUse(async () => {
+      await node.prepare();
+      await node.start();
+    }, () => node.pickPorts());
   } catch (error) {
     await node[Symbol.asyncDispose]();
     throw error;
@@ -258,7 +262,7 @@ class RabbitMqNode implements RabbitMq {
   readonly #dir: string;
   readonly #binDir: string;
   readonly #options: RabbitMqOptions;
-  readonly #ports: { tls: number; cloud: number; amqp: number; dist: number; epmd: number };
+  #ports: { tls: number; cloud: number; amqp: number; dist: number; epmd: number };
   readonly #cloudPassword = crypto.randomUUID();
   readonly #epmdPath = findEpmd()!;
   #epmd: Deno.ChildProcess | undefined;
@@ -275,15 +279,14 @@ class RabbitMqNode implements RabbitMq {
     this.#binDir = binDir;
     this.#options = options;
     this.nodeName = `cloudio-${crypto.randomUUID().slice(0, 8)}@localhost`;
-    const taken = new Set<number>();
-    this.#ports = {
-      tls: freePort(taken),
-      cloud: freePort(taken),
-      amqp: freePort(taken),
-      dist: freePort(taken),
-      epmd: freePort(taken),
-    };
+    this.#ports = freshPorts();
     globalThis.addEventListener("unload", this.#onUnload);
+  }
+
+  /** Chooses new ports (before the first successful start only: restarts keep the URLs). */
+  async pickPorts(): Promise<void> {
+    await this.#stopEpmd();
+    this.#ports = freshPorts();
   }
 
   get tlsUrl(): string {
@@ -607,6 +610,11 @@ class RabbitMqNode implements RabbitMq {
    */
   async #startEpmd(): Promise<void> {
     if (this.#epmd) return;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port: this.#ports.epmd }).close();
+    } catch (error) {
+      throw new Error(`Cannot start epmd on port ${this.#ports.epmd}: ${error}`); // AddrInUse
+    }
     const epmd = new Deno.Command(this.#epmdPath, {
       args: ["-port", String(this.#ports.epmd), "-address", "127.0.0.1"],
       env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
@@ -772,27 +780,14 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A port that is free right now on 127.0.0.1 and not in `taken`. */
-function freePort(taken: Set<number>): number {
-  for (;;) {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    listener.close();
-    if (!taken.has(port)) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
-
-async function accepts(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
+function freshPorts(): { tls: number; cloud: number; amqp: number; dist: number; epmd: number } {
+  return {
+    tls: freePort(),
+    cloud: freePort(),
+    amqp: freePort(),
+    dist: freePort(),
+    epmd: freePort(),
+  };
 }
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

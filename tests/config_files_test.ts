@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { denoConfigReader, readPem } from "../lib/adapters/deno_config.ts";
 import { type ConfigReader, discoverProperties, loadSettings } from "../lib/config/discover.ts";
 import { ConfigError } from "../lib/errors.ts";
+import { type IgnoreReason, testUnless } from "./_ignore.ts";
 
 const UUID = "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55";
 
@@ -50,6 +51,11 @@ async function chmodBlocksReads(): Promise<boolean> {
 }
 
 const CHMOD_BLOCKS_READS = await chmodBlocksReads();
+/** Why the permission tests cannot run here: chmod 000 does not stop root. */
+const PRIVILEGED: IgnoreReason | undefined = CHMOD_BLOCKS_READS ? undefined : {
+  id: "root",
+  why: "chmod 000 does not stop this user (root); .ci/run runs these tests as an unprivileged user",
+};
 
 async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
   try {
@@ -164,11 +170,9 @@ Deno.test("discoverProperties() reports a directory in place of the file", async
   assert.ok(error.cause instanceof Deno.errors.IsADirectory);
 });
 
-Deno.test(
-  "loadSettings() reports a properties file it may not read " +
-    "(ignored as root, whom chmod 000 does not stop)",
-  { ignore: !CHMOD_BLOCKS_READS },
-  async () => {
+testUnless(PRIVILEGED, {
+  name: "loadSettings() reports a properties file it may not read",
+  async fn() {
     await using dir = await tempDir();
     const path = `${dir.path}/${UUID}.properties`;
     await write(path, "hostUri=h\n");
@@ -180,7 +184,7 @@ Deno.test(
     assert.ok(error.cause instanceof Deno.errors.PermissionDenied);
     assert.match(error.message, /permission denied/);
   },
-);
+});
 
 Deno.test("loadSettings() reads a provisioned directory and its PEM files", async () => {
   await using dir = await tempDir();
@@ -229,10 +233,9 @@ Deno.test("readPem() reports a directory in place of a PEM file", async () => {
   assert.match(error.message, /it is a directory$/);
 });
 
-Deno.test(
-  "readPem() reports a PEM file it may not read (ignored as root, whom chmod 000 does not stop)",
-  { ignore: !CHMOD_BLOCKS_READS },
-  async () => {
+testUnless(PRIVILEGED, {
+  name: "readPem() reports a PEM file it may not read",
+  async fn() {
     await using dir = await tempDir();
     const path = `${dir.path}/key.pem`;
     await write(path, KEY);
@@ -241,7 +244,7 @@ Deno.test(
     assert.equal(error.key, "ssl.clientKey");
     assert.equal(error.message, `Cannot read ssl.clientKey file ${path}: permission denied`);
   },
-);
+});
 
 Deno.test("readPem() refuses a private key given as a certificate", async () => {
   await using dir = await tempDir();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Attribute, Endpoint } from "../mod.ts";
-import { CHROMIUM, haveChromium, launchChromium } from "./_browser.ts";
+import { CHROMIUM, CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
 import {
   localEndpoint,
   nextMatching,
@@ -8,12 +8,7 @@ import {
   startStack,
   vacuumCleanerModel,
 } from "./_devcloud.ts";
-
-if (!haveChromium) {
-  console.log(
-    `devcloud_browser_test.ts: ignored, ${CHROMIUM} is not installed (apt-get install chromium)`,
-  );
-}
+import { testUnless } from "./_ignore.ts";
 
 type Browser = Awaited<ReturnType<typeof launchChromium>>;
 type Page = Awaited<ReturnType<Browser["newPage"]>>;
@@ -61,10 +56,9 @@ async function waitUntil(check: () => boolean, what: string, timeout = 5000): Pr
   }
 }
 
-Deno.test({
+testUnless(CHROMIUM_MISSING, {
   name:
     "the devcloud page shows the VacuumCleaner live, and a set-point edited on it reaches the device",
-  ignore: !haveChromium,
   async fn() {
     await using stack = await startStack();
     const uuid = crypto.randomUUID();
@@ -156,10 +150,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+testUnless(CHROMIUM_MISSING, {
   name:
     "the devcloud page sends @logsLevel and @exec, shows logs, job output and rejected messages, and a missing @didSet",
-  ignore: !haveChromium,
   async fn() {
     await using stack = await startStack({ didSetTimeout: 1000 });
     const uuid = crypto.randomUUID();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { collectUntil } from "./_deadline.ts";
 import { Endpoint } from "../mod.ts";
 import { startLocalBroker } from "../devcloud/broker.ts";
 import { type CloudEvent, DevCloud } from "../devcloud/cloud.ts";
@@ -426,14 +427,14 @@ Deno.test("the devcloud's broker takes endpoints over WebSocket too", async () =
   });
   await endpoint.connect();
   level.value = 0.5;
-  const seen: string[] = [];
-  for await (const event of events) {
-    seen.push(event.type);
-    if (event.type === "update") {
-      assert.equal(event.attribute.value, 0.5);
-      break;
-    }
-  }
-  assert.deepEqual(seen, ["online", "update"]);
+  const seen = await collectUntil(
+    events,
+    (event) => event.type === "update",
+    5000,
+    "the devcloud's update event",
+  );
+  assert.deepEqual(seen.map((e) => e.type), ["online", "update"]);
+  const update = seen[1] as Extract<(typeof seen)[number], { type: "update" }>;
+  assert.equal(update.attribute.value, 0.5);
   await endpoint.close();
 });

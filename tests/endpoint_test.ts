@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { ConfigError, ConnectionError, Endpoint, ProtocolError } from "../mod.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import type { MessageFormat } from "../lib/model/types.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { randomUuid, tlsEndpoint, until, UUID } from "./_endpoint.ts";
+import { collectUntil, within } from "./_deadline.ts";
+// Both judges: strict.ts and the JSON Schema written from the protocol reference.
+import { assertServerValid } from "./_judges.ts";
 
 const FORMATS: MessageFormat[] = ["JSON", "CBOR"];
 
@@ -33,14 +35,6 @@ function vacuum(endpoint: Endpoint) {
       constraint: "Parameter",
     }),
   };
-}
-
-/** Every message the endpoint published must be one the cloud accepts. */
-function assertServerValid(messages: Received[], uuid: string): void {
-  for (const m of messages) {
-    if (!m.topic.includes(uuid) || m.topic.startsWith("@set/")) continue;
-    assert.deepEqual(serverProblems(m.topic, m.payload), [], `${m.topic} is server-valid`);
-  }
 }
 
 function decode(m: Received): Record<string, unknown> {
@@ -134,7 +128,7 @@ for (const format of FORMATS) {
       `@set/${UUID}/VacuumCleaner/Parameters/set_power_on`,
       JSON.stringify({ value: true, timestamp: (now + 3) / 1000 }),
     );
-    const change = await changes.next();
+    const change = await within(changes.next(), 5000, "the change from the cloud");
     assert.deepEqual([change.value.value, change.value.previous, change.value.source], [
       true,
       false,
@@ -294,8 +288,9 @@ Deno.test("after a broker restart the endpoint comes back online, resubscribes a
   await broker.stop();
   await until(() => endpoint.state !== "online", 5000, "the endpoint to notice");
   for (let i = 1; i <= 5; i++) throughput.value = i; // while offline
-  await broker.start();
+  // Counted before start(): the endpoint may be back, and its @online in, before start() returns.
   const from = cloud.messages.length;
+  await broker.start();
   await cloud.waitFor((m) => m.topic === `@online/${UUID}`, { from, timeout: 10_000 });
   const delayed = await cloud.waitFor((m) => m.topic === `@delayed/${UUID}`, { from });
   // deno-lint-ignore no-explicit-any
@@ -312,12 +307,12 @@ Deno.test("after a broker restart the endpoint comes back online, resubscribes a
   assert.equal(speed.value, 3.5);
   assertServerValid(cloud.messages, UUID);
   assert.deepEqual(errors, []);
-  const seen: string[] = [];
-  for await (const event of status) {
-    if (event.type === "certificate") continue;
-    seen.push(event.type);
-    if (seen.filter((t) => t === "online").length === 2) break;
-  }
+  const seen = (await collectUntil(
+    status,
+    (_, all) => all.filter((e) => e.type === "online").length === 2,
+    5000,
+    "the second online event",
+  )).map((e) => e.type).filter((t) => t !== "certificate");
   assert.deepEqual(seen.slice(0, 2), ["connecting", "online"]);
   assert.ok(seen.includes("offline"));
 });
@@ -385,10 +380,25 @@ Deno.test("an expired client certificate is refused with a clear error", async (
   await using broker = await startMosquitto();
   const uuid = randomUuid();
   const expired = await broker.pki.client(uuid, { expired: true });
-  const { endpoint } = await tlsEndpoint(broker, uuid, {
+  const { endpoint, errors } = await tlsEndpoint(broker, uuid, {
     extra: { "ssl.clientCert": expired.cert, "ssl.clientKey": expired.key },
   });
-  await assert.rejects(() => endpoint.connect(), ConnectionError);
+  await assert.rejects(() => endpoint.connect(), (error: unknown) => {
+    assert.ok(error instanceof ConnectionError, String(error));
+    // The broker refuses the handshake; the message says so and names what to check.
+    assert.match(error.message, /mqtts:\/\/127\.0\.0\.1:\d+/);
+    assert.match(error.message, /ssl\.clientCert/);
+    assert.match(
+      error.message,
+      /TLS handshake .* failed|closed the connection before accepting it/,
+    );
+    return true;
+  });
+  // And before trying, the endpoint said why: the certificate has expired.
+  assert.ok(
+    errors.some((e) => /The client certificate expired on .*: renew it/.test(e.message)),
+    errors.map((e) => e.message).join("\n"),
+  );
   await endpoint.close();
 });
 
@@ -423,7 +433,7 @@ Deno.test("waitOnFirstConnect keeps trying until the broker appears", async () =
   await until(() => endpoint.state === "offline", 5000, "a failed attempt");
   throughput.value = 42; // before the first connection: kept, not lost
   await broker.start();
-  await connected;
+  await within(connected, 10_000, "connect() to resolve once the broker is there");
   const delayed = await cloud.waitFor((m) => m.topic === `@delayed/${UUID}`, { timeout: 10_000 });
   assert.match(new TextDecoder().decode(delayed.payload), /42\.0/);
 });

@@ -271,3 +271,38 @@ Deno.test("testPki() issues memoized client certificates with the requested vali
   assert.ok(v.notAfter.getTime() > Date.now() + 300 * 86400_000);
   assert.ok(e.notAfter.getTime() < Date.now());
 });
+
+Deno.test("freePort() gives distinct ports below the ephemeral range that nothing listens on", async () => {
+  const { freePort } = await import("./_ports.ts");
+  const [low] = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)
+    .map(Number);
+  const ports = Array.from({ length: 50 }, () => freePort());
+  assert.equal(new Set(ports).size, ports.length, "never the same port twice");
+  for (const port of ports) {
+    assert.ok(port >= 10_000 && port < low, `${port} is below the ephemeral range (from ${low})`);
+    Deno.listen({ hostname: "127.0.0.1", port }).close(); // bindable
+  }
+});
+
+Deno.test("retryOnAddressInUse() picks new ports after an address clash, and only then", async () => {
+  const { retryOnAddressInUse } = await import("./_ports.ts");
+  let starts = 0;
+  let repicks = 0;
+  const result = await retryOnAddressInUse(() => {
+    starts++;
+    if (starts < 3) {
+      return Promise.reject(new Error("Cannot start mosquitto: Error: Address already in use"));
+    }
+    return Promise.resolve("started");
+  }, () => void repicks++);
+  assert.deepEqual([result, starts, repicks], ["started", 3, 2]);
+  starts = repicks = 0;
+  await assert.rejects(
+    retryOnAddressInUse(() => {
+      starts++;
+      return Promise.reject(new Error("it exited with code 3"));
+    }, () => void repicks++),
+    /exited with code 3/,
+  );
+  assert.deepEqual([starts, repicks], [1, 0], "other failures are not retried");
+});

@@ -5,6 +5,7 @@ import { serverProblems } from "../lib/codec/strict.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { randomUuid, tlsEndpoint, until } from "./_endpoint.ts";
+import { within } from "./_deadline.ts";
 
 const body = (m: Received) => decodePayload(m.payload).value;
 
@@ -73,7 +74,7 @@ Deno.test("logs are rate-limited, and the suppressed ones are counted in one rec
   await endpoint.connect();
   const log = endpoint.logger("noisy");
   for (let i = 0; i < 50; i++) log.error(`record ${i}`);
-  await endpoint.delivered();
+  await within(endpoint.delivered(), 10_000, "the records to be acknowledged");
   await new Promise((resolve) => setTimeout(resolve, 1100));
   log.error("after a second");
   await cloud.waitFor((m) => body(m).message === "after a second");
@@ -140,7 +141,7 @@ Deno.test("logs wait in the outbox while offline; the library's own errors never
     // A bad @set makes the library report an error through console.warn: printed, not shipped.
     await cloud.publish(`@set/${uuid}/nope/nope/nope`, JSON.stringify({ value: 1 }));
     await until(() => printed.some((line) => /cloudio: Cannot apply the @set/.test(line)));
-    await endpoint.delivered();
+    await within(endpoint.delivered(), 10_000, "the records to be acknowledged");
     await new Promise((resolve) => setTimeout(resolve, 200));
     const shipped = cloud.messages.flatMap((m) =>
       m.topic.startsWith("@delayed/")

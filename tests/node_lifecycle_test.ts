@@ -11,6 +11,7 @@ import type { Connection } from "../lib/session/transport.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { tlsEndpoint, until, UUID } from "./_endpoint.ts";
+import { assertServerValid } from "./_judges.ts";
 import { denoPlatform } from "../lib/adapters/deno.ts";
 
 function pump(endpoint: Endpoint, name = "Pump") {
@@ -72,6 +73,7 @@ Deno.test("a node added while the @online waits for its PUBACK is announced", as
   await cloud.waitFor((m) => m.topic === `@update/${UUID}/Late/Status/rate`);
   const seen = topics(cloud.messages);
   assert.deepEqual(seen, ["@online", "@nodeAdded/Late", "@update/Late/Status/rate"]);
+  assertServerValid(cloud.messages, UUID);
   assert.deepEqual(made.errors, []);
 });
 
@@ -150,6 +152,7 @@ Deno.test("a @nodeRemoved queued offline in a durable store reaches the cloud af
     await endpoint.connect();
     await cloud.waitFor((m) => m.topic === `@nodeRemoved/${UUID}/Pump`, { from });
     assert.deepEqual(topics(cloud.messages, from), ["@online", "@nodeRemoved/Pump"]);
+    assertServerValid(cloud.messages, UUID);
     assert.deepEqual(errors, []);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -7,15 +7,26 @@
 import assert from "node:assert/strict";
 import type { OutboxMessage, OutboxStore } from "../lib/outbox/store.ts";
 
-/** Opens a fresh store, and optionally the same store again after closing it. */
-export interface StoreFactory {
-  /** The store's name in test titles. */
-  name: string;
-  /** Opens an empty store. */
-  open(): Promise<
-    { store: OutboxStore; reopen?: () => Promise<OutboxStore>; cleanup(): Promise<void> }
-  >;
-}
+/** Opens a fresh store, and (for a durable store) the same store again after closing it. */
+export type StoreFactory =
+  & {
+    /** The store's name in test titles. */
+    name: string;
+  }
+  & (
+    | {
+      /** A store whose committed entries survive: it must be reopened to prove it. */
+      durable: true;
+      open(): Promise<
+        { store: OutboxStore; reopen: () => Promise<OutboxStore>; cleanup(): Promise<void> }
+      >;
+    }
+    | {
+      /** A store that lives as long as the process. */
+      durable: false;
+      open(): Promise<{ store: OutboxStore; cleanup(): Promise<void> }>;
+    }
+  );
 
 function message(i: number, overrides: Partial<OutboxMessage> = {}): OutboxMessage {
   return {
@@ -39,9 +50,14 @@ export function storeContract(factory: StoreFactory): void {
     fn: (store: OutboxStore, reopen?: () => Promise<OutboxStore>) => Promise<void>,
   ) =>
     Deno.test(`${factory.name}: ${name}`, async () => {
-      const { store, reopen, cleanup } = await factory.open();
+      const opened: {
+        store: OutboxStore;
+        reopen?: () => Promise<OutboxStore>;
+        cleanup(): Promise<void>;
+      } = await factory.open();
+      const { store, cleanup } = opened;
       try {
-        await fn(store, reopen);
+        await fn(store, opened.reopen);
       } finally {
         await store.close();
         await cleanup();
@@ -121,10 +137,17 @@ export function storeContract(factory: StoreFactory): void {
     await store.commit();
   });
 
+  test(`says it is ${factory.durable ? "" : "not "}durable`, async (store) => {
+    assert.equal(store.durable, factory.durable);
+    await store.commit();
+  });
+
+  // Only for durable stores: a memory store has nothing to reopen (registered, not skipped).
+  if (!factory.durable) return;
   test(
     "what was committed is there after reopening, in order, with usage",
     async (store, reopen) => {
-      if (!reopen) return; // not a durable store
+      assert.ok(reopen, "a durable store can be reopened");
       const seqs = Array.from({ length: 20 }, (_, i) => store.append(message(i)));
       store.delete([seqs[0]]);
       store.setState("k", "v");

@@ -6,11 +6,13 @@ import { storeContract } from "./outbox_store_contract.ts";
 
 storeContract({
   name: "MemoryStore",
+  durable: false,
   open: () => Promise.resolve({ store: new MemoryStore(), cleanup: () => Promise.resolve() }),
 });
 
 storeContract({
   name: "SqliteStore",
+  durable: true,
   async open() {
     const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
     const path = `${dir}/outbox.sqlite`;
@@ -43,4 +45,31 @@ Deno.test("SqliteStore.open() refuses a corrupt file with a StoreError", async (
 
 Deno.test("SqliteStore.open() refuses a directory it cannot create a file in", () => {
   assert.throws(() => SqliteStore.open("/nonexistent-dir-for-cloudio/outbox.sqlite"), StoreError);
+});
+
+Deno.test("SqliteStore keeps every entry in memory when the disk fills up mid-run, and says so", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-full-" });
+  try {
+    const child = new URL("./_disk_full_child.ts", import.meta.url).pathname;
+    // A file size limit is how a full disk looks to a process: writes past it fail (EFBIG).
+    const { code, stdout, stderr } = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `trap '' XFSZ; ulimit -f 256; exec "${Deno.execPath()}" run -A "${child}" "${dir}/outbox.sqlite" 2000`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(stderr);
+    assert.equal(code, 0, err);
+    const seen = JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
+    assert.deepEqual(seen.appendErrors, [], "append() never throws at the caller");
+    assert.ok(seen.commitErrors.length >= 1, "the failure was reported");
+    assert.match(seen.commitErrors[0], /^StoreError: Cannot commit the outbox store .*memory/);
+    assert.deepEqual(seen.read, seen.expected, "nothing appended and not deleted was lost");
+    assert.equal(seen.usage.messages, seen.expected.length);
+    assert.equal(seen.durable, false, "no longer durable, and it says so");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -5,6 +5,7 @@ import { startMosquitto } from "./_broker.ts";
 import { connectCloud } from "./_cloud.ts";
 import { randomUuid, tlsEndpoint, until } from "./_endpoint.ts";
 import { Tally } from "./_tally.ts";
+import { within } from "./_deadline.ts";
 
 Deno.test("a certificate for another uuid is refused before connecting, naming both", async () => {
   await using broker = await startMosquitto({ logTypes: ["all"] });
@@ -223,8 +224,12 @@ Deno.test("a certificate swapped on disk is used at the next reconnect, with not
     await install(await broker.pki.client(uuid, { days: 400 }));
     await until(() => endpoint.state === "online", 10_000, "the renewed certificate to be used");
     for (let v = 21; v <= 30; v++) a.value = v;
-    await endpoint.delivered();
-    await until(() => tally.delivered === 30, 5000, "every value").catch(() => {});
+    await within(endpoint.delivered(), 10_000, "every value to be acknowledged");
+    await until(
+      () => tally.delivered === 30,
+      5000,
+      `every value at the cloud (${tally.summary()})`,
+    );
     assert.deepEqual(tally.missing(30), [], tally.summary());
     assert.equal(tally.outOfOrder, 0);
     const days = certificates.map((t) => Math.round((t - Date.now()) / 86_400_000));

@@ -7,6 +7,11 @@ import { ConfigError } from "../errors.ts";
 import { parseProvisioningJson, type Provisioned } from "../provision/provision.ts";
 import { testPki } from "../../tests/_certs.ts";
 import { createSigner, writeZip } from "../../tests/_provision_server.ts";
+import { type IgnoreReason, testUnless } from "../../tests/_ignore.ts";
+
+const POSIX_MISSING: IgnoreReason | undefined = Deno.build.os === "windows"
+  ? { id: "posix", why: "file modes are POSIX only" }
+  : undefined;
 
 const pki = await testPki();
 const signer = await createSigner(pki);
@@ -138,9 +143,8 @@ Deno.test("installProvisioned() leaves identical files alone and refuses to repl
   assert.equal((await names(dir)).filter((name) => name.endsWith(".tmp")).length, 0);
 });
 
-Deno.test({
+testUnless(POSIX_MISSING, {
   name: "installProvisioned() makes an existing private key owner-only again",
-  ignore: !POSIX,
   async fn() {
     await using tmp = await tempDir();
     const files = await installProvisioned(ENDPOINT, { dir: tmp.path });

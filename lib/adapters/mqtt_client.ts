@@ -181,6 +181,10 @@ export function openClient(
       pending.clear();
       client.removeAllListeners("message");
       client.end(true);
+      // While a DISCONNECT is under way (close() above), MQTT.js ignores end(true) and keeps the
+      // socket until the peer answers, which a dead peer never does: the socket and the
+      // keep-alive timer would outlive close(). Destroying the stream ends both.
+      client.stream?.destroy();
       settleClosed(reason);
     }
 

@@ -8,6 +8,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { StoreError } from "../errors.ts";
+import { type MemoryStore, memoryStoreOf } from "../outbox/memory_store.ts";
 import {
   classOf,
   type OutboxClass,
@@ -74,8 +75,6 @@ interface Row {
  * ```
  */
 export class SqliteStore implements OutboxStore {
-  /** Committed entries survive a crash. */
-  readonly durable = true;
   /** The database file. */
   readonly location: string;
   #db: DatabaseSync;
@@ -95,6 +94,14 @@ export class SqliteStore implements OutboxStore {
   #getState: StatementSync;
   #setState: StatementSync;
   #closed = false;
+  // Since the open transaction began: entries appended, committed entries deleted, settings
+  // written. When the disk fails (full, removed, I/O error), SQLite rolls the transaction back;
+  // these rebuild what the outbox had, in memory, so that nothing it holds is lost.
+  #txAppends = new Map<number, OutboxEntry>();
+  #txDeletes = new Set<number>();
+  #txState = new Map<string, string>();
+  #fallback: MemoryStore | undefined;
+  #failure: StoreError | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.location = path;
@@ -196,6 +203,61 @@ export class SqliteStore implements OutboxStore {
     }
   }
 
+  /**
+   * Whether committed entries survive a crash: `true` until the disk fails, after which the store
+   * keeps the outbox in memory for the rest of the run.
+   */
+  get durable(): boolean {
+    return this.#fallback === undefined;
+  }
+
+  // The disk failed: the rest of the run goes on in memory, with every entry the outbox holds.
+  #degrade(cause: unknown, action: string): MemoryStore {
+    if (this.#fallback) return this.#fallback;
+    try {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    } catch {
+      // SQLite may have rolled back by itself.
+    }
+    this.#inTransaction = false;
+    let committed: OutboxEntry[] = [];
+    const state = new Map<string, string>();
+    try {
+      committed = (this.#select.all(0, Number.MAX_SAFE_INTEGER) as unknown as Row[]).map(toEntry);
+      for (
+        const row of this.#db.prepare("SELECT key, value FROM state").all() as {
+          key: string;
+          value: string;
+        }[]
+      ) state.set(row.key, row.value);
+    } catch {
+      // Not even readable: what this run appended is all there is.
+    }
+    const entries = new Map<number, OutboxEntry>();
+    for (const entry of committed) {
+      if (!this.#txDeletes.has(entry.seq)) entries.set(entry.seq, entry);
+    }
+    for (const [seq, entry] of this.#txAppends) entries.set(seq, entry);
+    for (const [key, value] of this.#txState) state.set(key, value);
+    this.#fallback = memoryStoreOf(
+      [...entries.values()].sort((a, b) => a.seq - b.seq),
+      this.#lastSeq,
+      state,
+    );
+    this.#txAppends.clear();
+    this.#txDeletes.clear();
+    this.#txState.clear();
+    this.#failure = new StoreError(
+      `Cannot ${action} the outbox store ${this.location}: ${
+        (cause as Error)?.message ?? cause
+      }; ` +
+        "keeping the outbox in memory for the rest of this run (what was committed before stays " +
+        "on disk for the next run)",
+      { path: this.location, cause },
+    );
+    return this.#fallback;
+  }
+
   #begin(): void {
     if (this.#closed) {
       throw new StoreError(`The outbox store ${this.location} is closed`, { path: this.location });
@@ -207,15 +269,25 @@ export class SqliteStore implements OutboxStore {
 
   /** Adds a message. */
   append(message: OutboxMessage): number {
-    this.#begin();
-    const result = this.#insert.run(
-      KINDS.indexOf(message.kind),
-      message.topic,
-      message.key ?? null,
-      message.retain ? 1 : 0,
-      message.payload,
-    );
-    const seq = Number(result.lastInsertRowid);
+    if (this.#fallback) return this.#fallback.append(message);
+    let seq: number;
+    try {
+      this.#begin();
+      const result = this.#insert.run(
+        KINDS.indexOf(message.kind),
+        message.topic,
+        message.key ?? null,
+        message.retain ? 1 : 0,
+        message.payload,
+      );
+      seq = Number(result.lastInsertRowid);
+    } catch (cause) {
+      if (this.#closed) throw cause;
+      return this.#degrade(cause, "append to").append(message);
+    }
+    // Kept as it is (the contract allows it): no copy on the hot path, dropped at the commit.
+    (message as OutboxEntry).seq = seq;
+    this.#txAppends.set(seq, message as OutboxEntry);
     this.#lastSeq = seq;
     const usage = this.#usage[classOf(message.kind)];
     usage.messages++;
@@ -225,18 +297,31 @@ export class SqliteStore implements OutboxStore {
 
   /** The highest sequence number given out. */
   lastSeq(): number {
+    if (this.#fallback) return this.#fallback.lastSeq();
     return this.#lastSeq;
   }
 
   /** Reads messages after a sequence number. */
   read(afterSeq: number, limit: number): OutboxEntry[] {
+    if (this.#fallback) return this.#fallback.read(afterSeq, limit);
     return (this.#select.all(afterSeq, limit) as unknown as Row[]).map(toEntry);
   }
 
   /** Deletes messages; consecutive sequence numbers go in one range (a batch is one or two). */
   delete(seqs: readonly number[]): void {
+    if (this.#fallback) return this.#fallback.delete(seqs);
     if (seqs.length === 0) return;
+    try {
+      this.#deleteSorted(seqs);
+    } catch (cause) {
+      if (this.#closed) throw cause;
+      this.#degrade(cause, "delete from").delete(seqs);
+    }
+  }
+
+  #deleteSorted(seqs: readonly number[]): void {
     this.#begin();
+    for (const seq of seqs) if (!this.#txAppends.delete(seq)) this.#txDeletes.add(seq);
     const sorted = seqs.length > 1 ? [...seqs].sort((a, b) => a - b) : seqs;
     let from = sorted[0], to = sorted[0];
     for (let i = 1; i <= sorted.length; i++) {
@@ -263,47 +348,67 @@ export class SqliteStore implements OutboxStore {
 
   /** Removes one message of a class to make room. */
   evict(cls: OutboxClass, latestPerKey: boolean): OutboxEntry | undefined {
+    if (this.#fallback) return this.#fallback.evict(cls, latestPerKey);
+    try {
+      return this.#evict(cls, latestPerKey);
+    } catch (cause) {
+      if (this.#closed) throw cause;
+      return this.#degrade(cause, "evict from").evict(cls, latestPerKey);
+    }
+  }
+
+  #evict(cls: OutboxClass, latestPerKey: boolean): OutboxEntry | undefined {
     const kinds = CLASS_KINDS[cls];
     let row = latestPerKey ? this.#superseded.get(...kinds) as Row | undefined : undefined;
     row ??= this.#oldest.get(...kinds) as Row | undefined;
     if (!row) return undefined;
-    this.delete([row.seq]);
+    this.#deleteSorted([row.seq]);
     return toEntry(row);
   }
 
   /** Tells how much a class holds. */
   usage(cls: OutboxClass): OutboxUsage {
+    if (this.#fallback) return this.#fallback.usage(cls);
     return { ...this.#usage[cls] };
   }
 
   /** Reads a setting. */
   getState(key: string): string | undefined {
+    if (this.#fallback) return this.#fallback.getState(key);
     return (this.#getState.get(key) as { value: string } | undefined)?.value;
   }
 
   /** Writes a setting. */
   setState(key: string, value: string): void {
-    this.#begin();
-    this.#setState.run(key, value);
+    if (this.#fallback) return this.#fallback.setState(key, value);
+    try {
+      this.#begin();
+      this.#setState.run(key, value);
+      this.#txState.set(key, value);
+    } catch (cause) {
+      if (this.#closed) throw cause;
+      this.#degrade(cause, "write to").setState(key, value);
+    }
   }
 
-  /** Commits the open transaction. */
+  /**
+   * Commits the open transaction. Once the disk has failed, every call rejects: nothing can be
+   * made durable any more (the outbox then keeps working in memory).
+   */
   commit(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
     if (!this.#inTransaction) return Promise.resolve();
     try {
       this.#db.exec("COMMIT");
       this.#inTransaction = false;
+      this.#txAppends.clear();
+      this.#txDeletes.clear();
+      this.#txState.clear();
       return Promise.resolve();
     } catch (cause) {
-      return Promise.reject(
-        new StoreError(
-          `Cannot commit the outbox store ${this.location}: ${(cause as Error)?.message ?? cause}`,
-          {
-            path: this.location,
-            cause,
-          },
-        ),
-      );
+      if (this.#closed) return Promise.reject(cause);
+      this.#degrade(cause, "commit");
+      return Promise.reject(this.#failure);
     }
   }
 
@@ -311,7 +416,7 @@ export class SqliteStore implements OutboxStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      await this.commit();
+      if (!this.#fallback) await this.commit();
     } finally {
       this.#closed = true;
       this.#db.close();

@@ -16,9 +16,8 @@ import {
   nodeTree,
 } from "./encode.ts";
 import { CborWriter, jsonFloat } from "./writer.ts";
+import { FIXTURES, FIXTURES_MISSING, testUnless } from "../../tests/_ignore.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
-const haveFixtures = await Deno.stat(FIXTURES).then(() => true, () => false);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const hex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -47,9 +46,8 @@ function nodeFromWire(wire: Record<string, unknown>): NodeModel {
   };
 }
 
-Deno.test({
+testUnless(FIXTURES_MISSING, {
   name: "decodePayload() reads the Java reference's CBOR node as its JSON twin",
-  ignore: !haveFixtures,
   async fn() {
     const cbor = await Deno.readFile(new URL("java-TestNode.cbor", FIXTURES));
     const json = await Deno.readFile(new URL("java-TestNode.json", FIXTURES));
@@ -62,9 +60,8 @@ Deno.test({
   },
 });
 
-Deno.test({
+testUnless(FIXTURES_MISSING, {
   name: "encodeNode() round-trips the Java reference's node in both formats",
-  ignore: !haveFixtures,
   async fn() {
     const json = await Deno.readFile(new URL("java-TestNode.json", FIXTURES));
     const reference = decodePayload(json).value;

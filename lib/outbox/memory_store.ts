@@ -15,6 +15,30 @@ import {
   type OutboxUsage,
 } from "./store.ts";
 
+let adoptEntry: (store: MemoryStore, entry: OutboxEntry) => void;
+let setNextSeq: (store: MemoryStore, next: number) => void;
+
+/**
+ * A memory store holding `entries` (ascending `seq`, kept as they are) and giving out sequence
+ * numbers after `lastSeq`: where a durable store moves when its disk fails. Not re-exported.
+ *
+ * @param entries The entries, ascending.
+ * @param lastSeq The highest sequence number given out so far.
+ * @param state The persisted settings.
+ * @returns The store.
+ */
+export function memoryStoreOf(
+  entries: Iterable<OutboxEntry>,
+  lastSeq: number,
+  state: Iterable<[string, string]> = [],
+): MemoryStore {
+  const store = new MemoryStore();
+  for (const entry of entries) adoptEntry(store, entry);
+  setNextSeq(store, lastSeq + 1);
+  for (const [key, value] of state) store.setState(key, value);
+  return store;
+}
+
 /**
  * Keeps outbox messages in memory.
  *
@@ -146,6 +170,20 @@ export class MemoryStore implements OutboxStore {
   /** Nothing to release. */
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  static {
+    // Module-private: lets a durable store whose disk failed hand its entries over, numbers kept.
+    adoptEntry = (store, entry) => {
+      if (entry.seq < store.#next) {
+        throw new RangeError(`Cannot adopt seq ${entry.seq}: not above ${store.#next - 1}`);
+      }
+      store.#next = entry.seq;
+      store.append(entry);
+    };
+    setNextSeq = (store, next) => {
+      store.#next = Math.max(store.#next, next);
+    };
   }
 
   #remove(seq: number): void {

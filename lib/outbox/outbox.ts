@@ -458,8 +458,12 @@ export class Outbox {
       this.#flushAcks();
     }
     this.detach();
-    await this.flush();
-    this.#closed = true;
-    await this.#store.close();
+    try {
+      await this.flush();
+    } finally {
+      // A store that cannot commit (its disk failed) is still released.
+      this.#closed = true;
+      await this.#store.close();
+    }
   }
 }
