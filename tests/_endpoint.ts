@@ -9,7 +9,7 @@ import { denoPlatform } from "../lib/adapters/deno.ts";
 import type { CloudioError } from "../lib/errors.ts";
 import type { MessageFormat } from "../lib/model/types.ts";
 import type { Connection, Transport } from "../lib/session/transport.ts";
-import type { Mosquitto } from "./_broker.ts";
+import type { TestPki } from "./_certs.ts";
 
 /** A fixed UUID for tests that need only one endpoint. */
 export const UUID = "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55";
@@ -23,6 +23,8 @@ export function randomUuid(): string {
 export interface TestEndpoint {
   endpoint: Endpoint;
   errors: CloudioError[];
+  /** What the endpoint did on its connections, in order: "connect", "subscribe …", "publish …". */
+  ops: string[];
   /** The live connection, to drop it as a network failure would. */
   connection(): Connection | undefined;
 }
@@ -34,6 +36,48 @@ export interface TestEndpointOptions extends EndpointOptions {
   extra?: Record<string, string | number | boolean>;
   /** Connect over the plain listener instead of TLS. */
   plain?: boolean;
+  /** The endpoint's name, when it is not its UUID as written (the UUID in capitals, say). */
+  name?: string;
+}
+
+/** A broker with a TLS listener that takes client certificates of its PKI: mosquitto, RabbitMQ. */
+export interface TlsBroker {
+  /** The TLS listener for endpoints. */
+  readonly tlsUrl: string;
+  /** A plain listener for endpoints, keyed on the client id, if there is one. */
+  readonly tcpUrl?: string;
+  /** The PKI the listener trusts. */
+  readonly pki: TestPki;
+}
+
+/**
+ * Creates (not connects) an endpoint that collects its errors and records what it does on the
+ * wire, on the real Deno platform, reconnecting quickly.
+ *
+ * @param name The endpoint's name.
+ * @param options The endpoint's options; `config` is required.
+ * @returns The endpoint and what it collects.
+ */
+export function recordedEndpoint(name: string, options: EndpointOptions): TestEndpoint {
+  const errors: CloudioError[] = [];
+  const ops: string[] = [];
+  let current: Connection | undefined;
+  const endpoint = new Endpoint(name, {
+    onError: (error) => errors.push(error),
+    reconnect: { initialDelay: 50, maxDelay: 500 },
+    // The real Deno platform, with a recorder on the transport it builds.
+    platform: {
+      ...denoPlatform,
+      createTransport: (settings, provider) =>
+        recordingTransport(
+          denoPlatform.createTransport(settings, provider),
+          ops,
+          (c) => current = c,
+        ),
+    },
+    ...options,
+  });
+  return { endpoint, errors, ops, connection: () => current };
 }
 
 /**
@@ -46,15 +90,14 @@ export interface TestEndpointOptions extends EndpointOptions {
  * @returns The endpoint and what it collects.
  */
 export async function tlsEndpoint(
-  broker: Mosquitto,
+  broker: TlsBroker,
   uuid: string = UUID,
   options: TestEndpointOptions = {},
 ): Promise<TestEndpoint> {
   const credentials = await broker.pki.client(uuid);
-  const errors: CloudioError[] = [];
-  let current: Connection | undefined;
-  const { format = "JSON", extra = {}, plain = false, ...rest } = options;
-  const endpoint = new Endpoint(uuid, {
+  const { format = "JSON", extra = {}, plain = false, name = uuid, ...rest } = options;
+  if (plain && broker.tcpUrl === undefined) throw new Error("The broker has no plain listener");
+  return recordedEndpoint(name, {
     config: {
       hostUri: plain ? broker.tcpUrl : broker.tlsUrl,
       "ssl.authorityCert": broker.pki.caCert,
@@ -64,36 +107,45 @@ export async function tlsEndpoint(
       persistence: "memory",
       ...extra,
     },
-    onError: (error) => errors.push(error),
-    reconnect: { initialDelay: 50, maxDelay: 500 },
-    // The real Deno platform, with a spy on the transport it builds.
-    platform: {
-      ...denoPlatform,
-      createTransport: (settings, provider) =>
-        spyTransport(denoPlatform.createTransport(settings, provider), (c) => current = c),
-    },
     ...rest,
   });
-  return { endpoint, errors, connection: () => current };
 }
 
 /**
- * Wraps a transport so that each connection it opens is reported.
+ * Wraps a transport so that each connection it opens is reported, and what is done on it
+ * recorded.
  *
  * @param transport The transport.
+ * @param ops Receives "connect", "subscribe <filters>" and "publish <topic>", in order.
  * @param seen Called with each new connection.
  * @returns The wrapped transport.
  */
-export function spyTransport(
+export function recordingTransport(
   transport: Transport,
+  ops: string[],
   seen: (connection: Connection) => void,
 ): Transport {
   return {
     url: transport.url,
     async connect(params, onMessage) {
       const connection = await transport.connect(params, onMessage);
-      seen(connection);
-      return connection;
+      ops.push("connect");
+      const wrapped: Connection = {
+        ...connection,
+        closed: connection.closed,
+        publish(topic, payload, options) {
+          ops.push(`publish ${topic}`);
+          return connection.publish(topic, payload, options);
+        },
+        subscribe(filters) {
+          ops.push(`subscribe ${filters.join(" ")}`);
+          return connection.subscribe(filters);
+        },
+        close: () => connection.close(),
+        destroy: () => connection.destroy(),
+      };
+      seen(wrapped);
+      return wrapped;
     },
   };
 }

@@ -9,6 +9,8 @@ import type { LocalBroker } from "../devcloud/broker.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
 import { connectCloud } from "./_cloud.ts";
 import { localEndpoint, nextMatching, openEvents, postJson, startStack } from "./_devcloud.ts";
+import { localBrokerUnderTest } from "./_brokers.ts";
+import { runScenarios } from "./_scenarios.ts";
 
 type Of<T extends CloudEvent["type"]> = Extract<CloudEvent, { type: T }>;
 const is = <T extends CloudEvent["type"]>(type: T, uuid?: string) => (e: CloudEvent): e is Of<T> =>
@@ -26,6 +28,11 @@ function pump(broker: LocalBroker, uuid: string): Endpoint {
   parameters.addAttribute("label", { type: "String", constraint: "Parameter", value: "P-1" });
   return endpoint;
 }
+
+Deno.test("scenarios on the devcloud's in-process broker", async (t) => {
+  await using broker = await startLocalBroker();
+  await runScenarios(t, localBrokerUnderTest(broker));
+});
 
 Deno.test("DevCloud follows a real endpoint: @online with its model, @update, set → @didSet, @offline", async () => {
   await using broker = await startLocalBroker();
