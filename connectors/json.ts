@@ -15,6 +15,7 @@
  * @module
  */
 
+import { isPlainObject, putOwn } from "../lib/_record.ts";
 import { fromWireTime } from "../lib/codec/encode.ts";
 import { timeProblem } from "../lib/time.ts";
 import { ModelError, type ModelProblem } from "../lib/errors.ts";
@@ -442,7 +443,7 @@ function wireModel(document: unknown, location: string, problems: ModelProblem[]
         if (isPlainObject(value)) {
           const nodes: Record<string, unknown> = {};
           for (const [name, node] of Object.entries(value)) {
-            put(nodes, name, wireNode(node, childLocation(at, name), [], problems));
+            putOwn(nodes, name, wireNode(node, childLocation(at, name), [], problems));
           }
           model.nodes = nodes;
         } else {
@@ -450,7 +451,7 @@ function wireModel(document: unknown, location: string, problems: ModelProblem[]
         }
         break;
       default:
-        put(model, key, value);
+        putOwn(model, key, value);
     }
   }
   if (document.messageFormatVersion === 2 && document.supportedFormats == null) {
@@ -512,7 +513,7 @@ function wireNode(
         problems,
       );
     } else {
-      put(out, key, value);
+      putOwn(out, key, value);
     }
   }
   return out;
@@ -527,7 +528,7 @@ function wireObjects(
   if (!isPlainObject(objects)) return objects;
   const out: Record<string, unknown> = {};
   for (const [name, object] of Object.entries(objects)) {
-    put(out, name, wireObject(object, childLocation(location, name), ancestors, problems));
+    putOwn(out, name, wireObject(object, childLocation(location, name), ancestors, problems));
   }
   return out;
 }
@@ -560,7 +561,7 @@ function wireObject(
           '"properties" key on a node)',
       });
     } else {
-      put(out, key, value);
+      putOwn(out, key, value);
     }
   }
   return out;
@@ -575,7 +576,7 @@ function wireAttributes(
   for (const [name, attribute] of Object.entries(attributes)) {
     const at = childLocation(location, name);
     if (!isPlainObject(attribute)) {
-      put(out, name, attribute);
+      putOwn(out, name, attribute);
       continue;
     }
     const copy: Record<string, unknown> = {};
@@ -593,10 +594,10 @@ function wireAttributes(
           });
         }
       } else {
-        put(copy, key, value);
+        putOwn(copy, key, value);
       }
     }
-    put(out, name, copy);
+    putOwn(out, name, copy);
   }
   return out;
 }
@@ -620,7 +621,7 @@ function factoryModel(document: Record<string, unknown>, problems: ModelProblem[
   const out: Record<string, unknown> = {};
   for (const [name, node] of Object.entries(nodes)) {
     const at = childLocation("$.nodes", name);
-    put(
+    putOwn(
       out,
       name,
       isPlainObject(node)
@@ -646,7 +647,7 @@ function factoryObjects(
   for (const [name, object] of Object.entries(objects)) {
     const at = childLocation(location, name);
     if (!isPlainObject(object) || ancestors.includes(object)) {
-      put(out, name, object);
+      putOwn(out, name, object);
       continue;
     }
     const copy: Record<string, unknown> = {};
@@ -662,7 +663,7 @@ function factoryObjects(
     const inner = [...ancestors, object];
     copy.objects = factoryObjects(object.objects, childLocation(at, "objects"), inner, problems);
     copy.attributes = factoryAttributes(object.attributes);
-    put(out, name, copy);
+    putOwn(out, name, copy);
   }
   return out;
 }
@@ -672,7 +673,7 @@ function factoryAttributes(attributes: unknown): unknown {
   if (!isPlainObject(attributes)) return attributes;
   const out: Record<string, unknown> = {};
   for (const [name, attribute] of Object.entries(attributes)) {
-    put(
+    putOwn(
       out,
       name,
       isPlainObject(attribute)
@@ -681,22 +682,4 @@ function factoryAttributes(attributes: unknown): unknown {
     );
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-/** Sets an own property, even one named `__proto__`. */
-function put(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }

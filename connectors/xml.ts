@@ -21,6 +21,7 @@
  */
 
 import { XMLParser, XMLValidator } from "npm:fast-xml-parser@5.12.1";
+import { putOwn } from "../lib/_record.ts";
 import { ModelError, type ModelProblem } from "../lib/errors.ts";
 import { lineColumn, show, textLocation } from "../lib/model/_location.ts";
 import { assertName } from "../lib/model/names.ts";
@@ -241,7 +242,7 @@ class Reader {
       return;
     }
     this.#nodes.set(name.value, name.offset);
-    put(nodes, name.value, node);
+    putOwn(nodes, name.value, node);
   }
 
   #object(
@@ -264,7 +265,7 @@ class Reader {
       else this.#attribute(child, object.attributes, seenAttributes, here);
     }
     if (name !== undefined && this.#unique(name, seen, "object", parent)) {
-      put(objects, name.value, object);
+      putOwn(objects, name.value, object);
     }
   }
 
@@ -301,7 +302,7 @@ class Reader {
       }
     }
     if (name !== undefined && this.#unique(name, seen, "attribute", parent)) {
-      put(attributes, name.value, attribute);
+      putOwn(attributes, name.value, attribute);
     }
   }
 
@@ -531,7 +532,7 @@ function toElements(items: unknown): Element {
       const attributes: Record<string, string> = {};
       const raw = (item[":@"] ?? {}) as Record<string, unknown>;
       for (const [key, value] of Object.entries(raw)) {
-        put(attributes, key.startsWith("@_") ? key.slice(2) : key, String(value));
+        putOwn(attributes, key.startsWith("@_") ? key.slice(2) : key, String(value));
       }
       const meta = item[META] as { startIndex?: number } | undefined;
       const element: Element = {
@@ -570,14 +571,4 @@ function parseValue(type: AttributeType, raw: string): AttributeValue {
       return Number.isFinite(n) ? n + 0 : 'a finite decimal number for type "Number"';
     }
   }
-}
-
-/** Sets an own property, even one named `__proto__`. */
-function put<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }
