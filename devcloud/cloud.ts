@@ -14,7 +14,7 @@ import { decodePayload } from "../lib/codec/decode.ts";
 import { encodeAttribute, fromWireTime } from "../lib/codec/encode.ts";
 import { LOG_LEVELS, type LogLevel, type LogRecord } from "../lib/logs/levels.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
-import { parseBrokerUri } from "../lib/config/settings.ts";
+import { parseBrokerUri } from "../lib/config/broker_uri.ts";
 import { coerceValue } from "../lib/model/coerce.ts";
 import type {
   AttributeModel,
