@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configError } from "./_config_error_test.ts";
+import { configError } from "./_helpers_test.ts";
 import { resolveLocation } from "./locations.ts";
 
 // `Deno.test` without the Deno namespace types: this folder is also type-checked against the

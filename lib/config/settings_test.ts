@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configError } from "./_config_error_test.ts";
+import { configError } from "./_helpers_test.ts";
 import { parseProperties } from "./properties.ts";
 import { type EndpointSettings, settingsFromProperties } from "./settings.ts";
 

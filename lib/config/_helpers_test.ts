@@ -1,7 +1,5 @@
 /**
- * A helper of the tests in this folder (the `_test.ts` ending keeps it out of the package).
- *
- * This module is browser compatible.
+ * Helpers of the tests in this folder (the `_test.ts` ending keeps them out of the package).
  *
  * @module
  */
