@@ -13,8 +13,17 @@ export const HERE = new URL(".", import.meta.url);
 export const ROOT = new URL("../", import.meta.url).href;
 /** The path of a child script of the bench folder. */
 export const script = (name: string) => new URL(name, HERE).pathname;
-/** When the run started (`performance.now()`). */
-export const started = performance.now();
+/** When the run started (`performance.now()`); see {@linkcode startClock}. */
+export let started = performance.now();
+
+/**
+ * Starts the run's clock now, once the modules are loaded and evaluated (as when the runner was
+ * one file, whose clock started after its imports).
+ */
+export function startClock(): void {
+  started = performance.now();
+}
+
 const elapsed = () => ((performance.now() - started) / 1000).toFixed(1);
 /** Prints a progress line, with the seconds since the start. */
 export const log = (line: string) => console.log(`[${elapsed().padStart(6)} s] ${line}`);

@@ -32,12 +32,13 @@ import { roundTripCase } from "./_case_round_trip.ts";
 import { startupCase } from "./_case_startup.ts";
 import { throughputCase } from "./_case_throughput.ts";
 import { renderChart } from "./_chart.ts";
-import { HERE, log, started } from "./_common.ts";
+import { HERE, log, startClock, started } from "./_common.ts";
 import { config, flags, quick } from "./_config.ts";
 import { fmtRatio, hotspotText, markdownTable } from "./_format.ts";
 import { machine } from "./_machine.ts";
 import { tableRows, throughputPairs } from "./_rows.ts";
 
+startClock();
 const info = machine();
 log(
   `cloud.iO endpoint benchmark (${config.mode}): ${info.cpu}, ${info.cores} cores, Deno ${info.deno}, mosquitto ${info.mosquitto}, load ${info.loadAverageAtStart}`,
