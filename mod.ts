@@ -92,7 +92,8 @@ export type {
   ValueOf,
 } from "./lib/model/types.ts";
 export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./lib/errors.ts";
-export type { BrokerAddress, EndpointSettings, SettingsOptions } from "./lib/config/settings.ts";
+export type { BrokerAddress } from "./lib/config/broker_uri.ts";
+export type { EndpointSettings, SettingsOptions } from "./lib/config/settings.ts";
 export type { EndpointConfig, KeyWarning } from "./lib/config/keys.ts";
 export type { ConnectorOptions } from "./connectors/json.ts";
 export { LOG_LEVELS } from "./lib/logs/levels.ts";

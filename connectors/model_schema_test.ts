@@ -3,21 +3,9 @@ import assert from "node:assert/strict";
 import { Ajv2020 } from "npm:ajv@8.20.0/dist/2020.js";
 import { ModelError } from "../lib/errors.ts";
 import { modelFromJson } from "./json.ts";
+import { checkFixtures, FIXTURES } from "./_helpers_test.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/", import.meta.url);
-const haveFixtures = (() => {
-  try {
-    return Deno.statSync(FIXTURES).isDirectory;
-  } catch {
-    return false;
-  }
-})();
-if (!haveFixtures) {
-  console.warn(
-    `Ignoring the fixture tests of model_schema_test.ts: ${FIXTURES.pathname} is absent ` +
-      "(the shared fixtures sit beside the project, see shared/fixtures/README.md)",
-  );
-}
+const haveFixtures = checkFixtures("model_schema_test.ts");
 
 const schemaText = Deno.readTextFileSync(new URL("./model.schema.json", import.meta.url));
 

@@ -21,14 +21,15 @@
  */
 
 import { XMLParser, XMLValidator } from "npm:fast-xml-parser@5.12.1";
+import { putOwn } from "../lib/_record.ts";
 import { ModelError, type ModelProblem } from "../lib/errors.ts";
+import { coerceValue } from "../lib/model/coerce.ts";
 import { lineColumn, show, textLocation } from "../lib/model/_location.ts";
 import { assertName } from "../lib/model/names.ts";
 import type {
   AttributeConstraint,
   AttributeModel,
   AttributeType,
-  AttributeValue,
   EndpointModel,
   NodeModel,
   ObjectModel,
@@ -61,8 +62,13 @@ const CONSTRAINTS: Readonly<Record<string, AttributeConstraint>> = {
 /** The interface every node implements when its `<deviceType>` has no `implements`. */
 const DEFAULT_INTERFACE = "NodeInterface";
 
-const INTEGER = /^[+-]?[0-9]+$/;
-const DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+/** What a `value` XML attribute of each type must be, for the problem message. */
+const EXPECTED_VALUES: Readonly<Record<AttributeType, string>> = {
+  Boolean: 'true, false, 1 or 0 for type "Boolean"',
+  Integer: 'a decimal safe integer for type "Integer"',
+  Number: 'a finite decimal number for type "Number"',
+  String: 'a text for type "String"',
+};
 
 /**
  * Reads a whole endpoint model from XML.
@@ -81,7 +87,8 @@ const DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
  *   flattens them). An `<object>` may have `conforms="CLASS"`.
  * - An `<attribute>` may have an initial `value="…"`, read per type: `true`/`false`/`1`/`0` (any
  *   case) for Boolean, a decimal safe integer for Integer, a finite decimal number for Number,
- *   the text as it is for String. Without it the attribute has no value (and no timestamp).
+ *   the text as it is for String (white space around the others is ignored), the rules by which
+ *   the endpoint reads a `@set`. Without it the attribute has no value (and no timestamp).
  *
  * Unknown elements, unknown XML attributes, text inside elements, bad names, unknown types or
  * constraints, bad values, duplicate node, object or attribute names and attributes directly
@@ -241,7 +248,7 @@ class Reader {
       return;
     }
     this.#nodes.set(name.value, name.offset);
-    put(nodes, name.value, node);
+    putOwn(nodes, name.value, node);
   }
 
   #object(
@@ -264,7 +271,7 @@ class Reader {
       else this.#attribute(child, object.attributes, seenAttributes, here);
     }
     if (name !== undefined && this.#unique(name, seen, "object", parent)) {
-      put(objects, name.value, object);
+      putOwn(objects, name.value, object);
     }
   }
 
@@ -290,18 +297,18 @@ class Reader {
     const attribute = { type, constraint } as AttributeModel;
     const raw = element.attributes.value;
     if (raw !== undefined && type !== undefined) {
-      const value = parseValue(type, raw);
-      if (typeof value === "string" && type !== "String") {
+      const value = coerceValue(type, raw);
+      if (value === undefined) {
         this.#problem(
           this.#attributeOffset(element, "value"),
-          `Invalid value ${show(raw)} of ${label}: expected ${value}`,
+          `Invalid value ${show(raw)} of ${label}: expected ${EXPECTED_VALUES[type]}`,
         );
       } else {
         attribute.value = value;
       }
     }
     if (name !== undefined && this.#unique(name, seen, "attribute", parent)) {
-      put(attributes, name.value, attribute);
+      putOwn(attributes, name.value, attribute);
     }
   }
 
@@ -531,7 +538,7 @@ function toElements(items: unknown): Element {
       const attributes: Record<string, string> = {};
       const raw = (item[":@"] ?? {}) as Record<string, unknown>;
       for (const [key, value] of Object.entries(raw)) {
-        put(attributes, key.startsWith("@_") ? key.slice(2) : key, String(value));
+        putOwn(attributes, key.startsWith("@_") ? key.slice(2) : key, String(value));
       }
       const meta = item[META] as { startIndex?: number } | undefined;
       const element: Element = {
@@ -547,37 +554,4 @@ function toElements(items: unknown): Element {
   };
   fill(root, items);
   return root;
-}
-
-/** Reads a `value` XML attribute: the value, or a string telling what was expected. */
-function parseValue(type: AttributeType, raw: string): AttributeValue {
-  const text = raw.trim();
-  switch (type) {
-    case "String":
-      return raw;
-    case "Boolean": {
-      const lower = text.toLowerCase();
-      if (lower === "true" || text === "1") return true;
-      if (lower === "false" || text === "0") return false;
-      return 'true, false, 1 or 0 for type "Boolean"';
-    }
-    case "Integer": {
-      const n = INTEGER.test(text) ? Number(text) : NaN;
-      return Number.isSafeInteger(n) ? n + 0 : 'a decimal safe integer for type "Integer"';
-    }
-    case "Number": {
-      const n = DECIMAL.test(text) ? Number(text) : NaN;
-      return Number.isFinite(n) ? n + 0 : 'a finite decimal number for type "Number"';
-    }
-  }
-}
-
-/** Sets an own property, even one named `__proto__`. */
-function put<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }

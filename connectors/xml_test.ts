@@ -1,35 +1,10 @@
 import assert from "node:assert/strict";
-import { ModelError, type ModelProblem } from "../lib/errors.ts";
+import { ModelError } from "../lib/errors.ts";
 import { modelFromJson } from "./json.ts";
 import { modelFromXml } from "./xml.ts";
+import { checkFixtures, FIXTURES, problemsOf } from "./_helpers_test.ts";
 
-// Fixtures of the reference implementations sit beside the project (../shared/fixtures/); they
-// are read in place, never copied. Without them, the tests that need them are ignored.
-const FIXTURES = new URL("../../shared/fixtures/", import.meta.url);
-const haveFixtures = (() => {
-  try {
-    return Deno.statSync(FIXTURES).isDirectory;
-  } catch {
-    return false;
-  }
-})();
-if (!haveFixtures) {
-  console.warn(
-    `Ignoring the fixture tests of xml_test.ts: ${FIXTURES.pathname} is absent ` +
-      "(the shared fixtures sit beside the project, see shared/fixtures/README.md)",
-  );
-}
-
-/** Runs `fn`, which must throw a ModelError, and returns its problems. */
-function problemsOf(fn: () => unknown): readonly ModelProblem[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ModelError, `expected a ModelError, got ${error}`);
-    return error.problems;
-  }
-  assert.fail("expected a ModelError");
-}
+const haveFixtures = checkFixtures("xml_test.ts");
 
 /** Wraps `<deviceType>` content in `<configs><config>`; the content starts on line 3. */
 function inNode(content: string, deviceType = '<deviceType typeId="N">'): string {

@@ -14,7 +14,8 @@ import { decodePayload } from "../lib/codec/decode.ts";
 import { encodeAttribute, fromWireTime } from "../lib/codec/encode.ts";
 import { LOG_LEVELS, type LogLevel, type LogRecord } from "../lib/logs/levels.ts";
 import { serverProblems } from "../lib/codec/strict.ts";
-import { parseBrokerUri } from "../lib/config/settings.ts";
+import { parseBrokerUri } from "../lib/config/broker_uri.ts";
+import { coerceValue } from "../lib/model/coerce.ts";
 import type {
   AttributeModel,
   AttributeValue,
@@ -264,7 +265,9 @@ export class DevCloud implements AsyncDisposable {
    *
    * @param uuid The endpoint.
    * @param path `node/object/…/attribute`.
-   * @param value The value; converted to the attribute's type as the REST API would.
+   * @param value The value; converted to the attribute's type without loss, by the rules the
+   *   endpoint applies to a `@set` (`coerceValue()`): `"2.5"` for a Number, `"true"` or `1` for
+   *   a Boolean, but not `5` for a String.
    * @param options How long to wait for the `@didSet`, in ms (default 5000).
    * @returns Whether and how the endpoint confirmed.
    * @throws {TypeError} When the attribute is unknown, not writable, or the value does not fit.
@@ -285,7 +288,7 @@ export class DevCloud implements AsyncDisposable {
         `Cannot set ${uuid}/${path}: a ${attribute.constraint} attribute is not writable`,
       );
     }
-    const converted = convert(attribute.type, value);
+    const converted = coerceValue(attribute.type, value);
     if (converted === undefined) {
       throw new TypeError(
         `Cannot set ${uuid}/${path}: ${JSON.stringify(value)} is not a valid ${attribute.type}`,
@@ -645,23 +648,4 @@ export function findAttribute(
   return object?.attributes && Object.hasOwn(object.attributes, name)
     ? object.attributes[name]
     : undefined;
-}
-
-function convert(type: AttributeModel["type"], value: AttributeValue): AttributeValue | undefined {
-  switch (type) {
-    case "Boolean":
-      if (typeof value === "boolean") return value;
-      if (value === "true" || value === "false") return value === "true";
-      return undefined;
-    case "Integer": {
-      const n = typeof value === "string" ? Number(value) : value;
-      return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined;
-    }
-    case "Number": {
-      const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-      return typeof n === "number" && Number.isFinite(n) ? n : undefined;
-    }
-    default:
-      return typeof value === "string" ? value : String(value);
-  }
 }

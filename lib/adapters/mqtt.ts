@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
 import mqtt from "npm:mqtt@5.16.0";
-import type { BrokerAddress } from "../config/settings.ts";
+import type { BrokerAddress } from "../config/broker_uri.ts";
 import { ConnectionError } from "../errors.ts";
 import type { CredentialsProvider } from "../platform.ts";
 import type { Connection, ConnectParams, Transport } from "../session/transport.ts";

@@ -10,7 +10,8 @@
 import { ConfigError } from "../errors.ts";
 import { uuidProblem } from "../model/names.ts";
 import { parseProperties } from "./properties.ts";
-import { type EndpointSettings, resolveLocation, settingsFromProperties } from "./settings.ts";
+import { resolveLocation } from "./locations.ts";
+import { type EndpointSettings, settingsFromProperties } from "./settings.ts";
 
 /** Reads configuration files; the runtime-specific part of the search. */
 export interface ConfigReader {

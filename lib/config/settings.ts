@@ -3,6 +3,8 @@
  * the endpoint UUID, the broker address, certificate locations, MQTT session options, the message
  * format and the offline buffer sizes.
  *
+ * The broker address is read by `broker_uri.ts` and the certificate locations by `locations.ts`.
+ *
  * This module is browser compatible.
  *
  * @module
@@ -10,28 +12,13 @@
 
 import { ConfigError } from "../errors.ts";
 import { uuidProblem } from "../model/names.ts";
-import { type KeyWarning, keyWarnings } from "./keys.ts";
 import type { MessageFormat } from "../model/types.ts";
+import { type BrokerAddress, tryParseBrokerUri } from "./broker_uri.ts";
+import { type KeyWarning, keyWarnings } from "./keys.ts";
+import { tryResolveLocation } from "./locations.ts";
 
 /** The prefix of every cloud.iO endpoint property key. */
 const PREFIX = "ch.hevs.cloudio.endpoint.";
-
-/** A broker address, normalized from a `hostUri` property. */
-export interface BrokerAddress {
-  /**
-   * The normalized URL, with the scheme, the host (IPv6 in brackets), the port and, for
-   * WebSockets, the path: `mqtts://host:8883` or `wss://host:443/mqtt`.
-   */
-  url: string;
-  /** The transport: MQTT over TCP or TLS, or over plain or secure WebSockets. */
-  protocol: "mqtt" | "mqtts" | "ws" | "wss";
-  /** The host name or IP address, in lower case; an IPv6 address comes without brackets. */
-  host: string;
-  /** The TCP port. */
-  port: number;
-  /** The WebSocket path, such as `/mqtt`; only for `ws` and `wss`. */
-  path?: string;
-}
 
 /** The settings of an endpoint, typed and with every default applied. */
 export interface EndpointSettings {
@@ -166,286 +153,6 @@ export interface SettingsOptions {
   uuid?: string;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Paths
-
-/** Joins POSIX paths and removes `.`, `..` and repeated slashes. */
-function joinPath(base: string, rest: string): string {
-  const path = rest.startsWith("/") || base === "" ? rest : `${base}/${rest}`;
-  const absolute = path.startsWith("/");
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-      else if (!absolute) parts.push("..");
-      continue;
-    }
-    parts.push(part);
-  }
-  const joined = parts.join("/");
-  return absolute ? `/${joined}` : joined || ".";
-}
-
-/** Decodes `%XX` escapes of a URI path, or returns it unchanged when it has malformed ones. */
-function decodeUriPath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
-/** What went wrong, without the text that was given (the caller decides how to show it). */
-type Outcome<T> = { ok: T } | { problem: string };
-
-function locate(location: string, options: { baseDir?: string; home?: string }): Outcome<string> {
-  const fromHome = (rest: string): Outcome<string> =>
-    options.home === undefined || options.home === ""
-      ? { problem: "the home directory is unknown" }
-      : { ok: joinPath(options.home, rest.replace(/^\/+/, "")) };
-  const relative = (rest: string): Outcome<string> => ({
-    ok: rest.startsWith("/") || options.baseDir === undefined
-      ? rest
-      : joinPath(options.baseDir, rest),
-  });
-
-  if (location === "") return { problem: "it is empty" };
-  if (/^home:/i.test(location)) return fromHome(decodeUriPath(location.slice(5)));
-  if (/^file:/i.test(location)) {
-    const rest = location.slice(5);
-    const authority = /^\/\/([^/]*)(.*)$/.exec(rest);
-    let path = rest;
-    if (authority) {
-      if (authority[1] !== "" && authority[1].toLowerCase() !== "localhost") {
-        return { problem: `a file URI on another host ("${authority[1]}") is not supported` };
-      }
-      path = authority[2];
-    }
-    if (!path.startsWith("/")) {
-      return {
-        problem: 'a "file:" URI needs an absolute path, such as "file:/etc/cloud.io/ca.pem"',
-      };
-    }
-    const decoded = decodeUriPath(path);
-    // "file:/C:/Users/…" (written on Windows, as in the Python example endpoint) names "C:/Users/…".
-    if (/^\/[A-Za-z]:\//.test(decoded)) return { ok: decoded.slice(1) };
-    return { ok: joinPath("", decoded) };
-  }
-  if (/^path:/i.test(location)) return relative(location.slice(5));
-  if (location === "~" || location.startsWith("~/")) return fromHome(location.slice(1));
-  if (/^[A-Za-z]:[\\/]/.test(location)) return { ok: location }; // A Windows absolute path.
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]+):/.exec(location);
-  if (scheme) {
-    return {
-      problem: `scheme "${scheme[1]}:" is not supported (use home:, file:, path:, ~/ or a path)`,
-    };
-  }
-  return relative(location);
-}
-
-/**
- * Turns a location as written in a cloud.iO properties file into a file path.
- *
- * - `home:/x` and `home:x` → `<home>/x`; `~/x` → `<home>/x`.
- * - `file:/abs/path`, `file:///abs/path` and `file://localhost/abs/path` → `/abs/path`, with
- *   `%XX` escapes decoded (as for `home:`); `file:/C:/x` → `C:/x`.
- * - `path:x` and plain relative paths → `<baseDir>/x`, or `x` unchanged when there is no
- *   `baseDir`.
- * - Absolute paths, POSIX or Windows (`C:/x`, `C:\x`), are returned unchanged.
- *
- * `.` and `..` are resolved in the paths this function builds; paths are POSIX paths.
- *
- * @param location The location, e.g. `home:/.config/cloud.io/ca-cert.pem`.
- * @param options `baseDir` for relative locations, `home` for `home:` and `~`.
- * @returns The path.
- * @throws {ConfigError} When the location needs the home directory and none is given, uses a
- * scheme other than `home:`, `file:` or `path:` (`classpath:` and `http:` are Java-only), or is a
- * `file:` URI without an absolute path or on another host.
- *
- * @example Resolving the locations the references use
- * ```ts
- * import { resolveLocation } from "./settings.ts";
- * import assert from "node:assert/strict";
- *
- * const options = { baseDir: "/etc/cloud.io", home: "/home/pi" };
- * assert.equal(resolveLocation("home:/.config/cloud.io", options), "/home/pi/.config/cloud.io");
- * assert.equal(resolveLocation("file:/etc/ssl/ca.pem", options), "/etc/ssl/ca.pem");
- * assert.equal(resolveLocation("~/certs/key.pem", options), "/home/pi/certs/key.pem");
- * assert.equal(resolveLocation("ca-cert.pem", options), "/etc/cloud.io/ca-cert.pem");
- * ```
- *
- * @example A location that cannot be resolved
- * ```ts
- * import { resolveLocation } from "./settings.ts";
- * import { ConfigError } from "../errors.ts";
- * import assert from "node:assert/strict";
- *
- * assert.throws(() => resolveLocation("home:/x.pem", {}), ConfigError);
- * assert.throws(() => resolveLocation("classpath:authority.jks", {}), /not supported/);
- * ```
- */
-export function resolveLocation(
-  location: string,
-  options: { baseDir?: string; home?: string },
-): string {
-  const outcome = locate(location, options);
-  if ("problem" in outcome) {
-    throw new ConfigError(`Cannot resolve location "${location}": ${outcome.problem}`);
-  }
-  return outcome.ok;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Broker
-
-const SCHEMES: Record<string, { protocol: BrokerAddress["protocol"]; port: number }> = {
-  ssl: { protocol: "mqtts", port: 8883 },
-  mqtts: { protocol: "mqtts", port: 8883 },
-  tcp: { protocol: "mqtt", port: 1883 },
-  mqtt: { protocol: "mqtt", port: 1883 },
-  wss: { protocol: "wss", port: 443 },
-  ws: { protocol: "ws", port: 80 },
-};
-
-/** The broker, or the problem; `secret` problems must not be shown with the URI. */
-function broker(uri: string): Outcome<BrokerAddress> & { secret?: boolean } {
-  const text = uri.trim();
-  if (text === "") return { problem: "it is empty" };
-  const schemed = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(text);
-  let rest = text;
-  let kind = SCHEMES.ssl; // A bare host, as the Python reference takes it, means MQTT over TLS.
-  if (schemed) {
-    const scheme = schemed[1].toLowerCase();
-    if (!(scheme in SCHEMES)) {
-      return {
-        problem: `scheme "${schemed[1]}" is not supported (use ssl, tcp, mqtts, mqtt, wss or ws)`,
-      };
-    }
-    kind = SCHEMES[scheme];
-    rest = schemed[2];
-  }
-  const end = rest.search(/[/?#]/);
-  const authority = end < 0 ? rest : rest.slice(0, end);
-  const tail = end < 0 ? "" : rest.slice(end);
-  if (authority.includes("@")) {
-    return {
-      problem: "it contains credentials; cloud.iO endpoints must not send a user name or " +
-        "password, they log in with their client certificate",
-      secret: true,
-    };
-  }
-
-  let host: string;
-  let portText: string | undefined;
-  const ipv6 = /^\[([^\]]*)\](.*)$/.exec(authority);
-  if (ipv6) {
-    host = ipv6[1].toLowerCase();
-    if (!/^[0-9a-f:.]+$/.test(host) || !host.includes(":")) {
-      return { problem: `"[${ipv6[1]}]" is not an IPv6 address` };
-    }
-    if (ipv6[2] !== "") {
-      if (!ipv6[2].startsWith(":")) return { problem: `"${ipv6[2]}" follows the IPv6 address` };
-      portText = ipv6[2].slice(1);
-    }
-  } else {
-    const colon = authority.indexOf(":");
-    if (colon >= 0 && authority.indexOf(":", colon + 1) >= 0) {
-      return { problem: "an IPv6 address must be written in brackets, such as [::1]" };
-    }
-    host = (colon < 0 ? authority : authority.slice(0, colon)).toLowerCase();
-    portText = colon < 0 ? undefined : authority.slice(colon + 1);
-    if (host === "") return { problem: "it names no host" };
-    if (!/^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?$/.test(host)) {
-      return { problem: `"${host}" is not a host name` };
-    }
-  }
-
-  let port = kind.port;
-  if (portText !== undefined) {
-    port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-    if (!(port >= 1 && port <= 65535)) {
-      return { problem: `port "${portText}" is not a number from 1 to 65535` };
-    }
-  }
-
-  if (/[?#]/.test(tail)) {
-    return { problem: "a query or fragment is not supported" };
-  }
-  const websocket = kind.protocol === "ws" || kind.protocol === "wss";
-  if (!websocket && tail !== "" && tail !== "/") {
-    return { problem: `a path ("${tail}") is only allowed with ws and wss` };
-  }
-  const path = websocket ? (tail === "" ? "/mqtt" : tail) : undefined;
-  const urlHost = ipv6 ? `[${host}]` : host;
-  const url = `${kind.protocol}://${urlHost}:${port}${path ?? ""}`;
-  return {
-    ok: path === undefined
-      ? { url, protocol: kind.protocol, host, port }
-      : { url, protocol: kind.protocol, host, port, path },
-  };
-}
-
-/**
- * Parses the broker address of property `hostUri`.
- *
- * | Given | Protocol | Default port |
- * |---|---|---|
- * | `ssl://host`, `mqtts://host`, or a bare `host` (Python style) | `mqtts` | 8883 |
- * | `tcp://host`, `mqtt://host` | `mqtt` | 1883 |
- * | `wss://host[/path]` | `wss` | 443, path `/mqtt` |
- * | `ws://host[/path]` | `ws` | 80, path `/mqtt` |
- *
- * Schemes and host names are case-insensitive; IPv6 addresses go in brackets (`ssl://[::1]:8883`).
- *
- * @param uri The address, such as `ssl://cloudio.example.com:8883`.
- * @returns The normalized address.
- * @throws {ConfigError} With key `hostUri`, when the scheme is unknown, the host or port is
- * invalid, an MQTT URI has a path, any URI has a query or fragment, or the URI carries a user
- * name or password (endpoints log in with their client certificate only; the URI is then left
- * out of the message).
- *
- * @example Java and Python forms
- * ```ts
- * import { parseBrokerUri } from "./settings.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(parseBrokerUri("ssl://cloudio.example.com"), {
- *   url: "mqtts://cloudio.example.com:8883",
- *   protocol: "mqtts",
- *   host: "cloudio.example.com",
- *   port: 8883,
- * });
- * assert.equal(parseBrokerUri("cloudio.example.com").url, "mqtts://cloudio.example.com:8883");
- * assert.equal(parseBrokerUri("wss://example.com").url, "wss://example.com:443/mqtt");
- * assert.equal(parseBrokerUri("tcp://[::1]").url, "mqtt://[::1]:1883");
- * ```
- *
- * @example Credentials are refused
- * ```ts
- * import { parseBrokerUri } from "./settings.ts";
- * import assert from "node:assert/strict";
- *
- * assert.throws(() => parseBrokerUri("ssl://me:secret@example.com"), (error: Error) => {
- *   assert.doesNotMatch(error.message, /secret/);
- *   return true;
- * });
- * ```
- */
-export function parseBrokerUri(uri: string): BrokerAddress {
-  const outcome = broker(uri);
-  if ("problem" in outcome) {
-    const shown = outcome.secret ? "" : ` "${uri}"`;
-    throw new ConfigError(`Cannot parse broker URI${shown}: ${outcome.problem}`, {
-      key: "hostUri",
-    });
-  }
-  return outcome.ok;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Properties
-
 /** Reads the typed properties of one file; every error names the key and the file. */
 class PropertyReader {
   #props: ReadonlyMap<string, string>;
@@ -533,7 +240,7 @@ class PropertyReader {
   location(key: string, options: { baseDir?: string; home?: string }): string | undefined {
     const found = this.get(key);
     if (found === undefined) return undefined;
-    const outcome = locate(found.value, options);
+    const outcome = tryResolveLocation(found.value, options);
     if ("problem" in outcome) {
       throw this.error(found.key, `cannot resolve "${found.value}": ${outcome.problem}`);
     }
@@ -548,7 +255,7 @@ class PropertyReader {
  * Keys are read as `ch.hevs.cloudio.endpoint.<key>` or as the bare `<key>`; when both are present
  * the prefixed one wins. Values are trimmed, and an empty value counts as absent (the default
  * applies). Durations are given in seconds and returned in milliseconds. Locations are resolved
- * with {@linkcode resolveLocation} against `options.baseDir` and `options.home`.
+ * as `resolveLocation()` (`locations.ts`) does, against `options.baseDir` and `options.home`.
  *
  * @param props The properties, as `parseProperties()` returns them.
  * @param options The file they came from, its directory, the home directory and the name the file
@@ -640,7 +347,7 @@ export function settingsFromProperties(
       { key: "hostUri", path: options.source },
     );
   }
-  const address = broker(host.value);
+  const address = tryParseBrokerUri(host.value);
   if ("problem" in address) {
     const shown = address.secret ? "" : `"${host.value}": `;
     throw reader.error(host.key, `${shown}${address.problem}`);

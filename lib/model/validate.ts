@@ -12,6 +12,7 @@
  * @module
  */
 
+import { isPlainObject } from "../_record.ts";
 import { timeProblem } from "../time.ts";
 import { ModelError, type ModelProblem } from "../errors.ts";
 import { childLocation, show } from "./_location.ts";
@@ -354,12 +355,6 @@ function expectObject(
   if (isPlainObject(value)) return true;
   problems.push({ location, message: `Expected an object: current value is ${show(value)}` });
   return false;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 function unknownKeyMessage(key: string, allowed: readonly string[]): string {

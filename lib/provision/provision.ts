@@ -15,7 +15,7 @@
 
 import { isRecord } from "../_record.ts";
 import { parseProperties } from "../config/properties.ts";
-import { parseBrokerUri } from "../config/settings.ts";
+import { parseBrokerUri } from "../config/broker_uri.ts";
 import { CloudioError, ConfigError, ConnectionError } from "../errors.ts";
 import { uuidProblem } from "../model/names.ts";
 import {
