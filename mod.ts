@@ -98,7 +98,7 @@ export type { ConnectorOptions } from "./connectors/json.ts";
 export { LOG_LEVELS } from "./lib/logs/levels.ts";
 export type { LogLevel, LogRecord } from "./lib/logs/levels.ts";
 export type { LogRateOptions } from "./lib/logs/logger.ts";
-export type { CertificateInfo } from "./lib/tls/x509.ts";
+export type { CertificateInfo } from "./lib/tls/certificate.ts";
 export type { Provisioned, ProvisionOptions } from "./lib/provision/provision.ts";
 export type { GeneratedKeyPair, GenerateKeyPairOptions } from "./lib/provision/keys.ts";
 export type { ReadZipOptions } from "./lib/provision/zip.ts";
