@@ -18,7 +18,7 @@ import {
   type Provisioned,
   provisionedFileNames,
 } from "../provision/provision.ts";
-import { stringifyProperties } from "../provision/write_properties.ts";
+import { stringifyProperties } from "../config/write_properties.ts";
 import type { ReadZipOptions } from "../provision/zip.ts";
 
 /** Options of {@linkcode installProvisioned}. */
