@@ -8,26 +8,19 @@
  * that the private key belongs to the certificate, and that the cloud's properties neither name
  * another endpoint nor point the certificate settings at other files.
  *
- * This module is browser compatible.
+ * Certificates and keys are read with `node:crypto` (`lib/adapters/deno_certificates.ts`), so
+ * provisioning runs under Deno, not in browsers.
  *
  * @module
  */
 
+import { certificateMatchesKey, readCertificate } from "../adapters/deno_certificates.ts";
 import { isRecord } from "../_record.ts";
 import { parseProperties } from "../config/properties.ts";
 import { parseBrokerUri } from "../config/settings.ts";
-import { CloudioError, ConfigError, ConnectionError } from "../errors.ts";
+import { ConfigError, ConnectionError } from "../errors.ts";
 import { uuidProblem } from "../model/names.ts";
-import {
-  DerError,
-  type PublicKeyInfo,
-  readCertificate,
-  readPrivateKeyPublicHalf,
-  readSpki,
-  readTlv,
-  samePublicKey,
-} from "./_der.ts";
-import { normalizePem, type PemBlock, pemBlocks } from "./_pem.ts";
+import { normalizePem, type PemBlock, pemBlocks, toPem } from "./_pem.ts";
 import { generateKeyPair } from "./keys.ts";
 import { readZip, type ReadZipOptions } from "./zip.ts";
 
@@ -116,10 +109,15 @@ function blocksOf(text: unknown, what: PemSetting): PemBlock[] {
   return blocks;
 }
 
-/** Checks certificate PEM text; returns the public key of its first certificate. */
+/** What the certificate readers found wrong: node:crypto's words when it has some. */
+function detail(error: SyntaxError): string {
+  return error.cause instanceof Error ? error.cause.message : error.message;
+}
+
+/** Checks certificate PEM text; returns the CN and the DER of its first certificate. */
 function checkCertificates(text: unknown, what: "authorityCert" | "clientCert"): {
   commonName?: string;
-  publicKey: PublicKeyInfo;
+  der: Uint8Array;
 } {
   const blocks = blocksOf(text, what);
   if (blocks.some((block) => block.label.includes("PRIVATE KEY"))) {
@@ -131,18 +129,18 @@ function checkCertificates(text: unknown, what: "authorityCert" | "clientCert"):
     try {
       return readCertificate(block.der);
     } catch (error) {
-      if (!(error instanceof DerError)) throw error;
+      if (!(error instanceof SyntaxError)) throw error;
       throw pemError(
         what,
-        `certificate ${i + 1} is not a valid X.509 certificate (${error.message})`,
+        `certificate ${i + 1} is not a valid X.509 certificate (${detail(error)})`,
       );
     }
   });
-  return infos[0];
+  return { commonName: infos[0].commonName, der: blocks[0].der };
 }
 
-/** Checks private key PEM text; returns its public half when it carries one. */
-function checkKey(text: unknown): PublicKeyInfo | undefined {
+/** Checks private key PEM text; returns its one private key block. */
+function checkKey(text: unknown): PemBlock {
   const blocks = blocksOf(text, "clientKey");
   if (blocks.some((block) => block.label === "ENCRYPTED PRIVATE KEY" || block.encrypted)) {
     throw pemError("clientKey", "it is encrypted, which is not supported");
@@ -160,12 +158,7 @@ function checkKey(text: unknown): PublicKeyInfo | undefined {
   if (others.length > 1) {
     throw pemError("clientKey", `it holds ${others.length} blocks, not one private key`);
   }
-  try {
-    return readPrivateKeyPublicHalf(keys[0].der, keys[0].label);
-  } catch (error) {
-    if (!(error instanceof DerError)) throw error;
-    throw pemError("clientKey", `it is not a valid "${keys[0].label}" (${error.message})`);
-  }
+  return keys[0];
 }
 
 /** The keys, prefixed and bare, under which a property is present. */
@@ -223,11 +216,6 @@ function checkProperties(uuid: string, input: ReadonlyMap<string, string>): Map<
   return props;
 }
 
-/** The public key of the first certificate of PEM text that passed `checkCertificates`. */
-function leafKey(certPem: string): PublicKeyInfo {
-  return checkCertificates(certPem, "clientCert").publicKey;
-}
-
 /**
  * Checks provisioned material and returns it normalized (PEM line ends made `\n`; `uuid` and
  * certificate-path properties taken out of `properties`).
@@ -235,7 +223,7 @@ function leafKey(certPem: string): PublicKeyInfo {
  * Checked: the UUID is valid; `caPem` and `certPem` hold only well-formed X.509 certificates and
  * no private key; the first certificate of `certPem` has the UUID as its CN; `keyPem`, when
  * present, is one unencrypted private key (PKCS#8, PKCS#1 or SEC 1) that belongs to that
- * certificate (when the key carries its public half, as RSA keys and most EC keys do); every
+ * certificate; every
  * property value is text; a `uuid` property names the same endpoint; `ssl.authorityCert`,
  * `ssl.clientCert` and `ssl.clientKey` properties, if any, name the files provisioning installs
  * (`ca-cert.pem`, `<uuid>-client-cert.pem`, `<uuid>-private-key.pem`) and nothing else; a
@@ -283,10 +271,15 @@ export function checkProvisioned(provisioned: Provisioned): Provisioned {
     );
   }
   if (provisioned.keyPem !== undefined) {
-    const publicHalf = checkKey(provisioned.keyPem);
-    if (publicHalf !== undefined && !samePublicKey(publicHalf, leaf.publicKey)) {
-      throw pemError("clientKey", "it does not belong to the client certificate");
+    const key = checkKey(provisioned.keyPem);
+    let belongs: boolean;
+    try {
+      belongs = certificateMatchesKey(leaf.der, toPem(key.label, key.der));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw pemError("clientKey", `it is not a valid "${key.label}" (${detail(error)})`);
     }
+    if (!belongs) throw pemError("clientKey", "it does not belong to the client certificate");
   }
   if (!(provisioned.properties instanceof Map)) {
     throw new ConfigError("Cannot use the provisioned properties: they are not a Map");
@@ -975,8 +968,7 @@ export async function provision(
     );
   }
   if (keys) {
-    const sent = readSpki(...spkiOf(keys.publicKeyPem));
-    if (!samePublicKey(leafKey(provisioned.certPem), sent)) {
+    if (!certificateMatchesKey(provisioned.certPem, keys.publicKeyPem)) {
       throw new ConfigError(
         "Cannot use the provisioning answer: its certificate does not certify the public key " +
           "that was sent (the cloud may have reused an older certificate)",
@@ -986,11 +978,4 @@ export async function provision(
     provisioned = { ...provisioned, keyPem: keys.privateKeyPem };
   }
   return provisioned;
-}
-
-/** The DER and top element of a `PUBLIC KEY` PEM made by `generateKeyPair()`. */
-function spkiOf(pem: string): [Uint8Array, ReturnType<typeof readTlv>] {
-  const blocks = pemBlocks(pem);
-  if ("problem" in blocks || blocks.length !== 1) throw new CloudioError("Invalid generated key");
-  return [blocks[0].der, readTlv(blocks[0].der, 0)];
 }

@@ -109,7 +109,11 @@ Deno.test("parseProvisioningJson() accepts PKCS#1, PKCS#8 and SEC 1 keys that be
       .keyPem,
     withParameters,
   );
-  for (const key of [ec.keyPem, sec1]) {
+  // A SEC 1 key without its public point: the public half is derived and compared.
+  const bare = await openssl(["ec", "-no_public"], ec.keyPem);
+  assert.match(bare, /BEGIN EC PRIVATE KEY/);
+  assert.ok(bare.length < sec1.length, "no public point");
+  for (const key of [ec.keyPem, sec1, bare]) {
     const provisioned = parseProvisioningJson(
       json({ clientCertificate: ec.certPem, clientPrivateKey: key }),
     );
@@ -124,10 +128,13 @@ Deno.test("parseProvisioningJson() refuses a private key of another certificate"
     configError(/private key: it does not belong to the client certificate/, "ssl.clientKey"),
   );
   const ec = await pki.client(crypto.randomUUID());
-  assert.throws(
-    () => parseProvisioningJson(json({ clientPrivateKey: ec.keyPem })),
-    configError(/does not belong/, "ssl.clientKey"),
-  );
+  const bare = await openssl(["ec", "-no_public"], ec.keyPem);
+  for (const key of [ec.keyPem, bare]) {
+    assert.throws(
+      () => parseProvisioningJson(json({ clientPrivateKey: key })),
+      configError(/does not belong/, "ssl.clientKey"),
+    );
+  }
 });
 
 Deno.test("parseProvisioningJson() refuses a certificate that does not name the endpoint", async () => {
@@ -176,6 +183,11 @@ Deno.test("parseProvisioningJson() refuses PEM of the wrong kind", async () => {
       "ssl.clientKey",
     ],
     [{ clientPrivateKey: encrypted }, /private key: it is encrypted/, "ssl.clientKey"],
+    [
+      { clientPrivateKey: "-----BEGIN PRIVATE KEY-----\nMIIBAAAA\n-----END PRIVATE KEY-----\n" },
+      /private key: it is not a valid "PRIVATE KEY" \(/,
+      "ssl.clientKey",
+    ],
     [{ clientPrivateKey: rsa.keyPem + rsa.keyPem }, /holds 2 blocks/, "ssl.clientKey"],
     [
       { caCertificate: "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n" },
