@@ -64,11 +64,7 @@ export {
   ProvisioningError,
 } from "./lib/provision/provision.ts";
 export { generateKeyPair } from "./lib/provision/keys.ts";
-export {
-  installFromJson,
-  installFromZip,
-  installProvisioned,
-} from "./lib/adapters/deno_provision.ts";
+export { installFromJson, installFromZip, installProvisioned } from "./lib/provision/install.ts";
 
 export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./lib/endpoint.ts";
 export type { NodeOptions } from "./lib/model/node.ts";
@@ -106,7 +102,7 @@ export type {
   InstalledFiles,
   InstallFromZipOptions,
   InstallOptions,
-} from "./lib/adapters/deno_provision.ts";
+} from "./lib/provision/install.ts";
 export type {
   FileRunner,
   JobCommand,

@@ -22,7 +22,7 @@ import {
   type Provisioned,
   stringifyProvisioningJson,
 } from "../lib/provision/provision.ts";
-import { type InstalledFiles, installProvisioned } from "../lib/adapters/deno_provision.ts";
+import { type InstalledFiles, installProvisioned } from "../lib/provision/install.ts";
 
 const USAGE = `Usage:
   deno run -A examples/provision.ts --api URL --token TOKEN [options]

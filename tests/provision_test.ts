@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { Endpoint } from "../mod.ts";
-import { installFromZip, installProvisioned } from "../lib/adapters/deno_provision.ts";
+import { installFromZip, installProvisioned } from "../lib/provision/install.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import type { CloudioError } from "../lib/errors.ts";
 import { provision, ProvisioningError } from "../lib/provision/provision.ts";

@@ -1,7 +1,7 @@
 /**
  * Provisioning by the cloud (protocol §8.3): what `GET /api/v1/provision/<token>` hands out, as
  * JSON or as a ZIP archive, checked and turned into a {@linkcode Provisioned} value that an
- * installer writes to disk (`lib/adapters/deno_provision.ts` under Deno).
+ * installer writes to disk (`install.ts`).
  *
  * Every check happens before anything is installed: the UUID, that each PEM holds the right kind
  * of block, that the client certificate's CN is the UUID (the broker takes the CN as the login),
@@ -833,7 +833,7 @@ const HINTS: Record<number, string> = {
  * @example Provisioning, then installing with the Deno adapter
  * ```ts ignore
  * import { provision } from "./provision.ts";
- * import { installProvisioned } from "../adapters/deno_provision.ts";
+ * import { installProvisioned } from "./install.ts";
  *
  * const provisioned = await provision("https://cloudio.example.com", Deno.env.get("TOKEN")!);
  * const files = await installProvisioned(provisioned);
