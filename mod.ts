@@ -57,12 +57,9 @@ export { modelFromXml } from "./connectors/xml.ts";
 export { modelProblems } from "./lib/model/validate.ts";
 export { Logger } from "./lib/logs/logger.ts";
 export { readCertificate } from "./lib/tls/x509.ts";
-export {
-  parseProvisioningJson,
-  parseProvisioningZip,
-  provision,
-  ProvisioningError,
-} from "./lib/provision/provision.ts";
+export { parseProvisioningJson } from "./lib/provision/json.ts";
+export { parseProvisioningZip } from "./lib/provision/archive.ts";
+export { provision, ProvisioningError } from "./lib/provision/provision.ts";
 export { generateKeyPair } from "./lib/provision/keys.ts";
 export { installFromJson, installFromZip, installProvisioned } from "./lib/provision/install.ts";
 
@@ -95,7 +92,8 @@ export { LOG_LEVELS } from "./lib/logs/levels.ts";
 export type { LogLevel, LogRecord } from "./lib/logs/levels.ts";
 export type { LogRateOptions } from "./lib/logs/logger.ts";
 export type { CertificateInfo } from "./lib/tls/certificate.ts";
-export type { Provisioned, ProvisionOptions } from "./lib/provision/provision.ts";
+export type { Provisioned } from "./lib/provision/provisioned.ts";
+export type { ProvisionOptions } from "./lib/provision/provision.ts";
 export type { GeneratedKeyPair, GenerateKeyPairOptions } from "./lib/provision/keys.ts";
 export type { ReadZipOptions } from "./lib/provision/zip.ts";
 export type {

@@ -15,13 +15,10 @@
 
 import { parseArgs } from "node:util";
 import { CloudioError } from "../lib/errors.ts";
-import {
-  parseProvisioningJson,
-  parseProvisioningZip,
-  provision,
-  type Provisioned,
-  stringifyProvisioningJson,
-} from "../lib/provision/provision.ts";
+import { parseProvisioningZip } from "../lib/provision/archive.ts";
+import { parseProvisioningJson, stringifyProvisioningJson } from "../lib/provision/json.ts";
+import { provision } from "../lib/provision/provision.ts";
+import type { Provisioned } from "../lib/provision/provisioned.ts";
 import { type InstalledFiles, installProvisioned } from "../lib/provision/install.ts";
 
 const USAGE = `Usage:

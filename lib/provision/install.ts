@@ -9,17 +9,14 @@
  */
 
 import { settingsFromProperties } from "../config/settings.ts";
-import { ConfigError } from "../errors.ts";
-import {
-  checkProvisioned,
-  installedProperties,
-  parseProvisioningJson,
-  parseProvisioningZip,
-  type Provisioned,
-  provisionedFileNames,
-} from "./provision.ts";
 import { stringifyProperties } from "../config/write_properties.ts";
-import type { ReadZipOptions } from "../provision/zip.ts";
+import { ConfigError } from "../errors.ts";
+import { parseProvisioningZip } from "./archive.ts";
+import { checkProvisioned } from "./check.ts";
+import { installedProperties } from "./installed_properties.ts";
+import { parseProvisioningJson } from "./json.ts";
+import { type Provisioned, provisionedFileNames } from "./provisioned.ts";
+import type { ReadZipOptions } from "./zip.ts";
 
 /** Options of {@linkcode installProvisioned}. */
 export interface InstallOptions {

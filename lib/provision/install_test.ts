@@ -4,7 +4,8 @@ import { denoConfigReader, readPem } from "../adapters/deno_config.ts";
 import { loadSettings } from "../config/discover.ts";
 import { parseProperties } from "../config/properties.ts";
 import { ConfigError } from "../errors.ts";
-import { parseProvisioningJson, type Provisioned } from "./provision.ts";
+import { parseProvisioningJson } from "./json.ts";
+import type { Provisioned } from "./provisioned.ts";
 import { testPki } from "../../tests/_certs.ts";
 import { createSigner, writeZip } from "../../tests/_provision_server.ts";
 
