@@ -14,12 +14,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { CloudioError } from "../lib/errors.ts";
-import { parseProvisioningZip } from "../lib/provision/archive.ts";
-import { parseProvisioningJson, stringifyProvisioningJson } from "../lib/provision/json.ts";
-import { provision } from "../lib/provision/provision.ts";
-import type { Provisioned } from "../lib/provision/provisioned.ts";
-import { type InstalledFiles, installProvisioned } from "../lib/provision/install.ts";
+import {
+  CloudioError,
+  type InstalledFiles,
+  installProvisioned,
+  parseProvisioningJson,
+  parseProvisioningZip,
+  provision,
+  type Provisioned,
+  stringifyProvisioningJson,
+} from "../provision.ts";
 
 const USAGE = `Usage:
   deno run -A examples/provision.ts --api URL --token TOKEN [options]
