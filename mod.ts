@@ -5,7 +5,8 @@
  * lost while the network is down.
  *
  * This entry point is for Deno: it reads `<uuid>.properties` files, certificate files and keeps
- * a durable outbox in SQLite.
+ * a durable outbox in SQLite. Provisioning (fetching an endpoint's configuration and certificates
+ * from the cloud, and installing them) is in `@cloudio/endpoint/provision`.
  *
  * @example A vacuum cleaner in the cloud
  * ```ts ignore
@@ -57,18 +58,6 @@ export { modelFromXml } from "./connectors/xml.ts";
 export { modelProblems } from "./lib/model/validate.ts";
 export { Logger } from "./lib/logs/logger.ts";
 export { readCertificate } from "./lib/tls/x509.ts";
-export {
-  parseProvisioningJson,
-  parseProvisioningZip,
-  provision,
-  ProvisioningError,
-} from "./lib/provision/provision.ts";
-export { generateKeyPair } from "./lib/provision/keys.ts";
-export {
-  installFromJson,
-  installFromZip,
-  installProvisioned,
-} from "./lib/adapters/deno_provision.ts";
 
 export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./lib/endpoint.ts";
 export type { NodeOptions } from "./lib/model/node.ts";
@@ -99,15 +88,7 @@ export type { ConnectorOptions } from "./connectors/json.ts";
 export { LOG_LEVELS } from "./lib/logs/levels.ts";
 export type { LogLevel, LogRecord } from "./lib/logs/levels.ts";
 export type { LogRateOptions } from "./lib/logs/logger.ts";
-export type { CertificateInfo } from "./lib/tls/x509.ts";
-export type { Provisioned, ProvisionOptions } from "./lib/provision/provision.ts";
-export type { GeneratedKeyPair, GenerateKeyPairOptions } from "./lib/provision/keys.ts";
-export type { ReadZipOptions } from "./lib/provision/zip.ts";
-export type {
-  InstalledFiles,
-  InstallFromZipOptions,
-  InstallOptions,
-} from "./lib/adapters/deno_provision.ts";
+export type { CertificateInfo } from "./lib/tls/certificate.ts";
 export type {
   FileRunner,
   JobCommand,

@@ -14,15 +14,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { CloudioError } from "../lib/errors.ts";
 import {
+  CloudioError,
+  type InstalledFiles,
+  installProvisioned,
   parseProvisioningJson,
   parseProvisioningZip,
   provision,
   type Provisioned,
   stringifyProvisioningJson,
-} from "../lib/provision/provision.ts";
-import { type InstalledFiles, installProvisioned } from "../lib/adapters/deno_provision.ts";
+} from "../provision.ts";
 
 const USAGE = `Usage:
   deno run -A examples/provision.ts --api URL --token TOKEN [options]

@@ -13,6 +13,7 @@ import type { EndpointSettings } from "./config/settings.ts";
 import type { OutboxStore } from "./outbox/store.ts";
 import type { FileRunner } from "./jobs/jobs.ts";
 import type { Transport } from "./session/transport.ts";
+import type { CertificateInfo } from "./tls/certificate.ts";
 
 /** TLS material as PEM text. */
 export interface Credentials {
@@ -65,6 +66,15 @@ export interface Platform {
   openStore(settings: EndpointSettings): Promise<OutboxStore>;
   /** Runs `file://` jobs without a shell; absent where programs cannot run. */
   runFile?: FileRunner;
+  /**
+   * Reads the first certificate of PEM text, with the runtime's own X.509 support where it has
+   * one; the endpoint checks the client certificate with it on every connection attempt.
+   *
+   * @param pem The PEM text.
+   * @returns The certificate's common names, validity and serial.
+   * @throws {SyntaxError} When there is no certificate or it cannot be read.
+   */
+  readCertificate?(pem: string): CertificateInfo;
 }
 
 let registered: Platform | undefined;

@@ -5,10 +5,9 @@
 
 import assert from "node:assert/strict";
 import { Endpoint } from "../mod.ts";
-import { installFromZip, installProvisioned } from "../lib/adapters/deno_provision.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import type { CloudioError } from "../lib/errors.ts";
-import { provision, ProvisioningError } from "../lib/provision/provision.ts";
+import { installFromZip, installProvisioned, provision, ProvisioningError } from "../provision.ts";
 import { testPki } from "./_certs.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud } from "./_cloud.ts";

@@ -1,6 +1,7 @@
 /**
  * The Deno platform: properties files from disk, TLS with certificate files that are read again
- * on every connection attempt, and the SQLite outbox store. `mod.ts` registers it as the default.
+ * on every connection attempt, certificates read with `node:crypto`, and the SQLite outbox store.
+ * `mod.ts` registers it as the default.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { StoreError } from "../errors.ts";
 import { MemoryStore } from "../outbox/memory_store.ts";
 import type { OutboxStore } from "../outbox/store.ts";
 import type { Credentials, CredentialsProvider, Platform } from "../platform.ts";
+import { readCertificate } from "./deno_certificates.ts";
 import { denoConfigReader, readPem } from "./deno_config.ts";
 import { createMqttTransport } from "./mqtt.ts";
 import { SqliteStore } from "./sqlite_store.ts";
@@ -169,4 +171,5 @@ export const denoPlatform: Platform = {
     });
   },
   runFile,
+  readCertificate,
 };

@@ -10,6 +10,7 @@
 import { ConfigError } from "../errors.ts";
 import { MemoryStore } from "../outbox/memory_store.ts";
 import type { Platform } from "../platform.ts";
+import { readCertificate } from "../tls/x509.ts";
 import { createWebSocketTransport } from "./mqtt_ws.ts";
 
 /** The browser platform. */
@@ -27,4 +28,5 @@ export const webPlatform: Platform = {
   openStore() {
     return Promise.resolve(new MemoryStore());
   },
+  readCertificate,
 };

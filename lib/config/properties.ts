@@ -1,6 +1,6 @@
 /**
  * A parser for Java `.properties` text, the format of cloud.iO endpoint configuration files
- * (protocol §8.1).
+ * (protocol §8.1). Its writer, `stringifyProperties()`, is in `write_properties.ts` beside it.
  *
  * This module is browser compatible.
  *

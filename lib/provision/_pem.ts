@@ -1,8 +1,6 @@
 /**
  * PEM text: finding its blocks, decoding them, and writing DER as PEM.
  *
- * This module is browser compatible.
- *
  * @module
  */
 

@@ -2,8 +2,6 @@
  * Generating an endpoint's key pair on the device with Web Crypto, so that only the public key
  * is sent to the cloud for certification (protocol §8.3).
  *
- * This module is browser compatible.
- *
  * @module
  */
 

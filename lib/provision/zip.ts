@@ -3,8 +3,6 @@
  * central directory, inflates with the web's `DecompressionStream("deflate-raw")`, and refuses
  * whatever a provisioning archive never needs and an attacker might use.
  *
- * This module is browser compatible.
- *
  * @module
  */
 

@@ -110,6 +110,7 @@ export function transportFor(
     ? inspectCredentials(given, {
       settings,
       now: context.now,
+      readCertificate: platform?.readCertificate,
       warnAhead: options.certificateWarning,
       report: (error) => reporter.report(error),
       emit: (event) => reporter.emit(event),

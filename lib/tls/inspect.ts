@@ -12,7 +12,8 @@ import type { EndpointSettings } from "../config/settings.ts";
 import { type CloudioError, ConfigError } from "../errors.ts";
 import type { CredentialsProvider } from "../platform.ts";
 import type { EndpointStatus } from "../session/status.ts";
-import { type CertificateInfo, readCertificate } from "./x509.ts";
+import type { CertificateInfo, CertificateReader } from "./certificate.ts";
+import { readCertificate } from "./x509.ts";
 
 /** What {@linkcode inspectCredentials} needs. */
 export interface InspectOptions {
@@ -30,6 +31,13 @@ export interface InspectOptions {
   report(error: CloudioError): void;
   /** Told of the certificate on every attempt. */
   emit(event: EndpointStatus): void;
+  /**
+   * Reads the client certificate: the platform's reader (`Platform.readCertificate`), where it
+   * has one.
+   *
+   * @default {readCertificate} the small DER reader of `x509.ts`
+   */
+  readCertificate?: CertificateReader;
 }
 
 const DAY = 86_400_000;
@@ -45,7 +53,7 @@ export function inspectCredentials(
   provider: CredentialsProvider,
   options: InspectOptions,
 ): CredentialsProvider {
-  const { settings } = options;
+  const { settings, readCertificate: read = readCertificate } = options;
   const where = { key: "ssl.clientCert", path: settings.clientCert };
   const warned = new Set<string>();
   const warn = (text: string) => {
@@ -59,7 +67,7 @@ export function inspectCredentials(
     if (!credentials.cert) return credentials;
     let info: CertificateInfo;
     try {
-      info = readCertificate(credentials.cert);
+      info = read(credentials.cert);
     } catch (cause) {
       throw new ConfigError(`Cannot read the client certificate: ${(cause as Error).message}`, {
         ...where,

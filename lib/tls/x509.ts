@@ -1,26 +1,16 @@
 /**
  * Reads what the endpoint needs to know of an X.509 certificate in PEM: its subject's common
  * name (the endpoint UUID for cloud.iO), its issuer's, and its validity. A small DER reader, not
- * a validator: the TLS stack validates.
+ * a validator: the TLS stack validates. It is the certificate reader of the web build (the web
+ * platform's `readCertificate`) and the default of `inspectCredentials()`; the Deno platform
+ * reads certificates with `node:crypto` instead (`lib/adapters/deno_certificates.ts`).
  *
  * This module is browser compatible.
  *
  * @module
  */
 
-/** What {@linkcode readCertificate} finds. */
-export interface CertificateInfo {
-  /** The subject's common name (CN). */
-  commonName?: string;
-  /** The issuer's common name. */
-  issuerCommonName?: string;
-  /** Not valid before, in ms since the epoch. */
-  notBefore: number;
-  /** Not valid after, in ms since the epoch. */
-  notAfter: number;
-  /** The serial number, in hexadecimal. */
-  serial: string;
-}
+import type { CertificateInfo } from "./certificate.ts";
 
 interface Tlv {
   tag: number;

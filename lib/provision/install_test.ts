@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { installFromJson, installFromZip, installProvisioned } from "./deno_provision.ts";
-import { denoConfigReader, readPem } from "./deno_config.ts";
+import { installFromJson, installFromZip, installProvisioned } from "./install.ts";
+import { denoConfigReader, readPem } from "../adapters/deno_config.ts";
 import { loadSettings } from "../config/discover.ts";
 import { parseProperties } from "../config/properties.ts";
 import { ConfigError } from "../errors.ts";
-import { parseProvisioningJson, type Provisioned } from "../provision/provision.ts";
+import { parseProvisioningJson } from "./json.ts";
+import type { Provisioned } from "./provisioned.ts";
 import { testPki } from "../../tests/_certs.ts";
 import { createSigner, writeZip } from "../../tests/_provision_server.ts";
 import { type IgnoreReason, testUnless } from "../../tests/_ignore.ts";

@@ -52,7 +52,7 @@ function escape(text: string, isKey: boolean): string {
  * @example Writing and reading back
  * ```ts
  * import { stringifyProperties } from "./write_properties.ts";
- * import { parseProperties } from "../config/properties.ts";
+ * import { parseProperties } from "./properties.ts";
  * import assert from "node:assert/strict";
  *
  * const props = new Map([["ch.hevs.cloudio.endpoint.hostUri", "ssl://example.com:8883"]]);

@@ -9,17 +9,14 @@
  */
 
 import { settingsFromProperties } from "../config/settings.ts";
+import { stringifyProperties } from "../config/write_properties.ts";
 import { ConfigError } from "../errors.ts";
-import {
-  checkProvisioned,
-  installedProperties,
-  parseProvisioningJson,
-  parseProvisioningZip,
-  type Provisioned,
-  provisionedFileNames,
-} from "../provision/provision.ts";
-import { stringifyProperties } from "../provision/write_properties.ts";
-import type { ReadZipOptions } from "../provision/zip.ts";
+import { parseProvisioningZip } from "./archive.ts";
+import { checkProvisioned } from "./check.ts";
+import { installedProperties } from "./installed_properties.ts";
+import { parseProvisioningJson } from "./json.ts";
+import { type Provisioned, provisionedFileNames } from "./provisioned.ts";
+import type { ReadZipOptions } from "./zip.ts";
 
 /** Options of {@linkcode installProvisioned}. */
 export interface InstallOptions {
@@ -204,8 +201,8 @@ async function writeTemp(path: string, data: Uint8Array, mode: number): Promise<
  *
  * @example Installing into a directory of one's own
  * ```ts ignore
- * import { provision } from "../provision/provision.ts";
- * import { installProvisioned } from "./deno_provision.ts";
+ * import { provision } from "./provision.ts";
+ * import { installProvisioned } from "./install.ts";
  *
  * const provisioned = await provision("https://cloudio.example.com", token);
  * const files = await installProvisioned(provisioned, { dir: "/etc/cloud.io" });
@@ -214,7 +211,7 @@ async function writeTemp(path: string, data: Uint8Array, mode: number): Promise<
  *
  * @example Invalid material is refused before anything is written
  * ```ts
- * import { installProvisioned } from "./deno_provision.ts";
+ * import { installProvisioned } from "./install.ts";
  * import assert from "node:assert/strict";
  *
  * const invalid = {
@@ -352,7 +349,7 @@ export async function installProvisioned(
  *
  * @example
  * ```ts ignore
- * import { installFromZip } from "./deno_provision.ts";
+ * import { installFromZip } from "./install.ts";
  *
  * const files = await installFromZip(await Deno.readFile("endpoint.zip"));
  * ```
@@ -376,7 +373,7 @@ export async function installFromZip(
  *
  * @example
  * ```ts ignore
- * import { installFromJson } from "./deno_provision.ts";
+ * import { installFromJson } from "./install.ts";
  *
  * const files = await installFromJson(await Deno.readTextFile("endpoint.json"), { dir: "." });
  * ```

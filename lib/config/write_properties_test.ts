@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { stringifyProperties } from "./write_properties.ts";
-import { parseProperties } from "../config/properties.ts";
+import { parseProperties } from "./properties.ts";
 
 Deno.test("stringifyProperties() escapes as java.util.Properties.store does", () => {
   const text = stringifyProperties(
