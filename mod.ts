@@ -25,6 +25,9 @@
  * }
  * ```
  *
+ * Runtimes, transports and outbox stores of one's own go through `@cloudio/endpoint/extend`;
+ * provisioning from the cloud through `@cloudio/endpoint/provision`.
+ *
  * @module
  */
 
@@ -33,81 +36,5 @@ import { setDefaultPlatform } from "./lib/platform.ts";
 
 setDefaultPlatform(denoPlatform);
 
-export { Endpoint } from "./lib/endpoint.ts";
-export { Node } from "./lib/model/node.ts";
-export { CloudioObject } from "./lib/model/object.ts";
-export { Attribute } from "./lib/model/attribute.ts";
-export {
-  ClosedError,
-  CloudioError,
-  ConfigError,
-  ConnectionError,
-  DroppedError,
-  ModelError,
-  ProtocolError,
-  StoreError,
-} from "./lib/errors.ts";
-export { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "./lib/model/types.ts";
-export { parseProperties } from "./lib/config/properties.ts";
-export { settingsFromProperties } from "./lib/config/settings.ts";
-export { MemoryStore } from "./lib/outbox/memory_store.ts";
-export { SqliteStore } from "./lib/adapters/sqlite_store.ts";
-export { createMqttTransport } from "./lib/adapters/mqtt.ts";
-export { modelFromJson, nodeFromJson } from "./connectors/json.ts";
+export * from "./lib/api.ts";
 export { modelFromXml } from "./connectors/xml.ts";
-export { modelProblems } from "./lib/model/validate.ts";
-export { Logger } from "./lib/logs/logger.ts";
-export { readCertificate } from "./lib/tls/x509.ts";
-
-export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./lib/endpoint.ts";
-export type { NodeOptions } from "./lib/model/node.ts";
-export type { ObjectOptions } from "./lib/model/object.ts";
-export type {
-  AttributeChange,
-  AttributeOptions,
-  ChangesOptions,
-  ChangeSource,
-  SetOptions,
-} from "./lib/model/attribute.ts";
-export type {
-  AttributeConstraint,
-  AttributeModel,
-  AttributeType,
-  AttributeValue,
-  EndpointModel,
-  MessageFormat,
-  NodeModel,
-  ObjectModel,
-  ValueOf,
-} from "./lib/model/types.ts";
-export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./lib/errors.ts";
-export type { BrokerAddress } from "./lib/config/broker_uri.ts";
-export type { EndpointSettings, SettingsOptions } from "./lib/config/settings.ts";
-export type { EndpointConfig, KeyWarning } from "./lib/config/keys.ts";
-export type { ConnectorOptions } from "./connectors/json.ts";
-export { LOG_LEVELS } from "./lib/logs/levels.ts";
-export type { LogLevel, LogRecord } from "./lib/logs/levels.ts";
-export type { LogRateOptions } from "./lib/logs/logger.ts";
-export type { CertificateInfo } from "./lib/tls/certificate.ts";
-export type {
-  FileRunner,
-  JobCommand,
-  JobContext,
-  JobHandler,
-  JobOptions,
-} from "./lib/jobs/jobs.ts";
-export type { EndpointState, EndpointStatus } from "./lib/session/status.ts";
-export type { BackoffOptions } from "./lib/session/backoff.ts";
-export type { DropPolicy, OutboxLimits, OutboxStats, ReplayMode } from "./lib/outbox/outbox.ts";
-export type {
-  OutboxClass,
-  OutboxEntry,
-  OutboxKind,
-  OutboxMessage,
-  OutboxStore,
-  OutboxUsage,
-} from "./lib/outbox/store.ts";
-export type { Credentials, CredentialsProvider, Platform } from "./lib/platform.ts";
-export type { Connection, ConnectParams, Transport, Will } from "./lib/session/transport.ts";
-export type { SqliteStoreOptions } from "./lib/adapters/sqlite_store.ts";
-export type { MqttTransportOptions } from "./lib/adapters/mqtt.ts";

@@ -24,25 +24,10 @@ import { setDefaultPlatform } from "./lib/platform.ts";
 
 setDefaultPlatform(webPlatform);
 
-export { Endpoint } from "./lib/endpoint.ts";
-export { Node } from "./lib/model/node.ts";
-export { CloudioObject } from "./lib/model/object.ts";
-export { Attribute } from "./lib/model/attribute.ts";
-export {
-  ClosedError,
-  CloudioError,
-  ConfigError,
-  ConnectionError,
-  DroppedError,
-  ModelError,
-  ProtocolError,
-  StoreError,
-} from "./lib/errors.ts";
-export { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "./lib/model/types.ts";
+export * from "./lib/api.ts";
+// The extension points a page may need: its own outbox store or WebSocket transport.
 export { MemoryStore } from "./lib/outbox/memory_store.ts";
 export { createWebSocketTransport } from "./lib/adapters/mqtt_ws.ts";
-export { modelFromJson, nodeFromJson } from "./connectors/json.ts";
-export { modelProblems } from "./lib/model/validate.ts";
-export { Logger } from "./lib/logs/logger.ts";
-export { LOG_LEVELS } from "./lib/logs/levels.ts";
-export { readCertificate } from "./lib/tls/x509.ts";
+export type { OutboxStore } from "./lib/outbox/store.ts";
+export type { Platform } from "./lib/platform.ts";
+export type { Transport } from "./lib/transport.ts";

@@ -23,7 +23,7 @@ import type {
   NodeModel,
   ObjectModel,
 } from "../lib/model/types.ts";
-import type { Connection } from "../lib/session/transport.ts";
+import type { Connection } from "../lib/transport.ts";
 import { modelFromJson, nodeFromJson } from "../connectors/json.ts";
 
 /** One point of an attribute's history. */

@@ -18,7 +18,7 @@
 
 import { parseArgs } from "node:util";
 import {
-  type Attribute,
+  type CloudioAttribute,
   ConfigError,
   Endpoint,
   type EndpointModel,
@@ -171,16 +171,16 @@ const node = [...endpoint.nodes.values()].find((n) => n.object("Parameters") && 
 if (!node) throw new Error("The model has no node with Parameters and Status objects");
 const parameters = node.object("Parameters")!;
 const status = node.object("Status")!;
-const param = <T>(name: string) => parameters.attribute(name) as Attribute | undefined as T;
-const power = param<Attribute<"Boolean"> | undefined>("set_power_on");
-const target = param<Attribute<"Number"> | undefined>("set_throughput");
-const mode = param<Attribute<"Integer"> | undefined>("set_operating_mode");
-const label = param<Attribute<"String"> | undefined>("set_identification");
-const measure = <T>(name: string) => status.attribute(name) as Attribute | undefined as T;
-const isPoweredOn = measure<Attribute<"Boolean"> | undefined>("isPoweredOn");
-const throughput = measure<Attribute<"Number"> | undefined>("throughput");
-const operatingMode = measure<Attribute<"Integer"> | undefined>("operatingMode");
-const identification = measure<Attribute<"String"> | undefined>("identification");
+const param = <T>(name: string) => parameters.attribute(name) as CloudioAttribute | undefined as T;
+const power = param<CloudioAttribute<"Boolean"> | undefined>("set_power_on");
+const target = param<CloudioAttribute<"Number"> | undefined>("set_throughput");
+const mode = param<CloudioAttribute<"Integer"> | undefined>("set_operating_mode");
+const label = param<CloudioAttribute<"String"> | undefined>("set_identification");
+const measure = <T>(name: string) => status.attribute(name) as CloudioAttribute | undefined as T;
+const isPoweredOn = measure<CloudioAttribute<"Boolean"> | undefined>("isPoweredOn");
+const throughput = measure<CloudioAttribute<"Number"> | undefined>("throughput");
+const operatingMode = measure<CloudioAttribute<"Integer"> | undefined>("operatingMode");
+const identification = measure<CloudioAttribute<"String"> | undefined>("identification");
 
 function reflect(): void {
   if (isPoweredOn && power?.value !== undefined && isPoweredOn.value !== power.value) {
@@ -207,7 +207,7 @@ const stop = new AbortController();
 for (const parameter of [power, target, mode, label]) {
   if (!parameter) continue;
   (async () => {
-    for await (const change of (parameter as Attribute).changes({ signal: stop.signal })) {
+    for await (const change of (parameter as CloudioAttribute).changes({ signal: stop.signal })) {
       if (change.source !== "cloud") continue;
       say("device", `${change.attribute.name} ← ${JSON.stringify(change.value)} (from the cloud)`);
       log.info(`${change.attribute.name} set to ${JSON.stringify(change.value)} by the cloud`);

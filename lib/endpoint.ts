@@ -24,10 +24,10 @@ import { type JobHandler, type JobOptions, Jobs } from "./jobs/jobs.ts";
 import { bridgeConsole } from "./logs/console_bridge.ts";
 import type { LogLevel } from "./logs/levels.ts";
 import type { Logger } from "./logs/logger.ts";
-import { RemoteLogs } from "./logs/remote_logs.ts";
-import type { Attribute } from "./model/attribute.ts";
+import { RemoteLogs } from "./outbound/remote_logs.ts";
+import type { CloudioAttribute } from "./model/attribute.ts";
 import { assertFreeName, type CloudioObject } from "./model/object.ts";
-import { Node, type NodeOptions } from "./model/node.ts";
+import { CloudioNode, type NodeOptions } from "./model/node.ts";
 import { attachNode, detachNode } from "./model/sink.ts";
 import type { AttributeType, EndpointModel } from "./model/types.ts";
 import type { Outbox, OutboxStats } from "./outbox/outbox.ts";
@@ -37,7 +37,7 @@ import { defaultPlatform } from "./platform.ts";
 import { Reporter } from "./reporter.ts";
 import { Session, withTimeout } from "./session/session.ts";
 import { loadSettings, openOutbox, transportFor } from "./session/setup.ts";
-import type { EndpointState, EndpointStatus } from "./session/status.ts";
+import type { EndpointState, EndpointStatus } from "./status.ts";
 import { safeClock } from "./time.ts";
 import { topicsOf } from "./topics.ts";
 
@@ -78,7 +78,7 @@ export class Endpoint implements AsyncDisposable {
   /** The name the endpoint was created with: its UUID or the name of its properties file. */
   readonly name: string;
   #options: EndpointOptions;
-  #nodes = new Map<string, Node>();
+  #nodes = new Map<string, CloudioNode>();
   #now: () => number;
   #reporter: Reporter;
   #publisher: Publisher;
@@ -175,7 +175,7 @@ export class Endpoint implements AsyncDisposable {
   }
 
   /** Nodes by name. */
-  get nodes(): ReadonlyMap<string, Node> {
+  get nodes(): ReadonlyMap<string, CloudioNode> {
     return this.#nodes;
   }
 
@@ -205,10 +205,10 @@ export class Endpoint implements AsyncDisposable {
    * assert.equal(node.object("Parameters")?.attribute("on")?.constraint, "Parameter");
    * ```
    */
-  addNode(name: string, options: NodeOptions = {}): Node {
+  addNode(name: string, options: NodeOptions = {}): CloudioNode {
     this.#publisher.assertOpen();
     assertFreeName("node", name, this.#nodes, "");
-    const node = new Node(name, options);
+    const node = new CloudioNode(name, options);
     this.#nodes.set(name, node);
     attachNode(node, this.#publisher);
     this.#publisher.restructured(node);
@@ -237,7 +237,7 @@ export class Endpoint implements AsyncDisposable {
    * @param name The name.
    * @returns The node, or `undefined`.
    */
-  node(name: string): Node | undefined {
+  node(name: string): CloudioNode | undefined {
     return this.#nodes.get(name);
   }
 
@@ -252,15 +252,15 @@ export class Endpoint implements AsyncDisposable {
   attribute<T extends AttributeType = AttributeType>(
     path: string,
     type?: T,
-  ): Attribute<T> | undefined {
+  ): CloudioAttribute<T> | undefined {
     const attribute = this.#find(path.split("/"));
     if (attribute && type !== undefined && attribute.type !== type) {
       throw new TypeError(`Cannot use attribute "${path}" as ${type}: it is ${attribute.type}`);
     }
-    return attribute as Attribute<T> | undefined;
+    return attribute as CloudioAttribute<T> | undefined;
   }
 
-  #find(levels: readonly string[]): Attribute | undefined {
+  #find(levels: readonly string[]): CloudioAttribute | undefined {
     if (levels.length < 3) return undefined;
     let object = this.#nodes.get(levels[0])?.object(levels[1]);
     for (let i = 2; object && i < levels.length - 1; i++) object = object.object(levels[i]);

@@ -15,7 +15,7 @@ import type { DropPolicy, ReplayMode } from "./outbox/outbox.ts";
 import type { OutboxStore } from "./outbox/store.ts";
 import type { Credentials, CredentialsProvider, Platform } from "./platform.ts";
 import type { BackoffOptions } from "./session/backoff.ts";
-import type { Transport } from "./session/transport.ts";
+import type { Transport } from "./transport.ts";
 
 /** Options of `Endpoint`. Durations are in milliseconds. */
 export interface EndpointOptions {

@@ -12,7 +12,7 @@
 import type { EndpointSettings } from "./config/settings.ts";
 import type { OutboxStore } from "./outbox/store.ts";
 import type { FileRunner } from "./jobs/jobs.ts";
-import type { Transport } from "./session/transport.ts";
+import type { Transport } from "./transport.ts";
 import type { CertificateInfo } from "./tls/certificate.ts";
 
 /** TLS material as PEM text. */

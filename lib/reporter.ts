@@ -11,7 +11,7 @@
 
 import { PushQueue } from "./_queue.ts";
 import { CloudioError, DroppedError } from "./errors.ts";
-import type { EndpointStatus } from "./session/status.ts";
+import type { EndpointStatus } from "./status.ts";
 
 /** The default `onError`: one line on the console. */
 function printError(error: CloudioError): void {

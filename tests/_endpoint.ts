@@ -8,7 +8,7 @@ import { Endpoint, type EndpointOptions } from "../mod.ts";
 import { denoPlatform } from "../lib/adapters/deno.ts";
 import type { CloudioError } from "../lib/errors.ts";
 import type { MessageFormat } from "../lib/model/types.ts";
-import type { Connection, Transport } from "../lib/session/transport.ts";
+import type { Connection, Transport } from "../lib/transport.ts";
 import type { TestPki } from "./_certs.ts";
 
 /** A fixed UUID for tests that need only one endpoint. */

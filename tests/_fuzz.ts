@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.10.2";
 import { encode as cbor } from "npm:cborg@6.1.5";
-import { CloudioError, Endpoint, MemoryStore, ProtocolError } from "../mod.ts";
+import { CloudioError, Endpoint, ProtocolError } from "../mod.ts";
+import { MemoryStore } from "../extend.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { SKEW_TOLERANCE, timeProblem } from "../lib/time.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";

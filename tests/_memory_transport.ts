@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Connection, ConnectParams, Transport } from "../lib/session/transport.ts";
+import type { Connection, ConnectParams, Transport } from "../lib/transport.ts";
 
 /** A published message. */
 export interface Published {

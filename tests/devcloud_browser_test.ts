@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Attribute, Endpoint } from "../mod.ts";
+import type { CloudioAttribute, Endpoint } from "../mod.ts";
 import { CHROMIUM, CHROMIUM_MISSING, launchChromium } from "./_browser.ts";
 import {
   localEndpoint,
@@ -43,9 +43,9 @@ async function openPage(browser: Browser, stack: Stack, hash = ""): Promise<[Pag
 function attribute<T extends "Boolean" | "Number">(
   endpoint: Endpoint,
   path: string,
-): Attribute<T> {
+): CloudioAttribute<T> {
   const [object, name] = path.split("/");
-  return endpoint.node("VacuumCleaner")!.object(object)!.attribute(name) as Attribute<T>;
+  return endpoint.node("VacuumCleaner")!.object(object)!.attribute(name) as CloudioAttribute<T>;
 }
 
 async function waitUntil(check: () => boolean, what: string, timeout = 5000): Promise<void> {

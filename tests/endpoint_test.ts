@@ -143,7 +143,7 @@ Deno.test("a connect() that fails on its configuration leaves the endpoint as it
 
 Deno.test("a broker that closes the connection on SUBSCRIBE (RabbitMQ's refusal) gets a clear error", async () => {
   const { memoryTransport } = await import("./_memory_transport.ts");
-  const { MemoryStore } = await import("../mod.ts");
+  const { MemoryStore } = await import("../extend.ts");
   const transport = memoryTransport();
   const refusing = {
     url: transport.url,

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { Endpoint } from "../mod.ts";
-import type { Connection } from "../lib/session/transport.ts";
+import type { Connection } from "../lib/transport.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { tlsEndpoint, until, UUID } from "./_endpoint.ts";

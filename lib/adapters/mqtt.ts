@@ -13,7 +13,7 @@ import mqtt from "npm:mqtt@5.16.0";
 import type { BrokerAddress } from "../config/broker_uri.ts";
 import { ConnectionError } from "../errors.ts";
 import type { CredentialsProvider } from "../platform.ts";
-import type { Connection, ConnectParams, Transport } from "../session/transport.ts";
+import type { Connection, ConnectParams, Transport } from "../transport.ts";
 import { type Client, clientOptions, openClient } from "./mqtt_client.ts";
 
 /** Options of {@linkcode createMqttTransport}. */

@@ -10,7 +10,7 @@
 
 import mqtt from "npm:mqtt@5.16.0";
 import { CloudioError, ConnectionError } from "../errors.ts";
-import type { Connection, ConnectParams } from "../session/transport.ts";
+import type { Connection, ConnectParams } from "../transport.ts";
 
 /** An MQTT.js client. */
 export type Client = InstanceType<typeof mqtt.MqttClient>;

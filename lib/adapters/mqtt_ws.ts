@@ -11,7 +11,7 @@
 import mqtt from "npm:mqtt@5.16.0";
 import type { BrokerAddress } from "../config/broker_uri.ts";
 import { ConfigError, ConnectionError } from "../errors.ts";
-import type { Connection, ConnectParams, Transport } from "../session/transport.ts";
+import type { Connection, ConnectParams, Transport } from "../transport.ts";
 import { clientOptions, openClient } from "./mqtt_client.ts";
 
 const same = (bytes: Uint8Array) => bytes;

@@ -138,7 +138,7 @@ for (const type of ATTRIBUTE_TYPES) {
 }
 
 /**
- * An attribute as the tree encoder reads it: the live `Attribute` class and plain
+ * An attribute as the tree encoder reads it: the live `CloudioAttribute` class and plain
  * {@linkcode AttributeModel} data both fit.
  */
 export interface TreeAttribute {
@@ -162,7 +162,7 @@ export interface TreeObject {
   readonly attributes: ReadonlyMap<string, TreeAttribute>;
 }
 
-/** A node as the tree encoder reads it: the live `Node` class fits. */
+/** A node as the tree encoder reads it: the live `CloudioNode` class fits. */
 export interface TreeNode {
   /** The interfaces it implements. */
   readonly implements: readonly string[];

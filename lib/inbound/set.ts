@@ -14,7 +14,7 @@
 import { decodePayload, describe, parseSetCommand } from "../codec/decode.ts";
 import { coerceValue } from "../model/coerce.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../errors.ts";
-import { type Attribute, cloudWrite } from "../model/attribute.ts";
+import { type CloudioAttribute, cloudWrite } from "../model/attribute.ts";
 import type { AttributeValue } from "../model/types.ts";
 import { formatTime, timeProblem } from "../time.ts";
 import { parseTopic } from "../topics.ts";
@@ -34,14 +34,14 @@ export interface SetTarget {
    * @param path Its path: the node's name, the objects' names, the attribute's name.
    * @returns The attribute, or `undefined`.
    */
-  find(path: readonly string[]): Attribute | undefined;
+  find(path: readonly string[]): CloudioAttribute | undefined;
   /**
    * Answers with a `@didSet` of the attribute's current state.
    *
    * @param attribute The attribute.
    * @returns `false` when it cannot: the attribute has no value yet.
    */
-  answer(attribute: Attribute): boolean;
+  answer(attribute: CloudioAttribute): boolean;
 }
 
 /**

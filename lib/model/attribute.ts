@@ -7,9 +7,8 @@
  */
 
 import { PushQueue } from "../_queue.ts";
-import type { CloudioObject } from "./object.ts";
-import type { Node } from "./node.ts";
 import { sinkOf } from "./sink.ts";
+import type { ContainerRef, NodeRef } from "./tree.ts";
 import {
   ATTRIBUTE_CONSTRAINTS,
   ATTRIBUTE_TYPES,
@@ -22,7 +21,7 @@ import {
 import { valueProblem } from "./validate.ts";
 import { timeProblem } from "../time.ts";
 
-type Vet = (value: AttributeValue, attribute: Attribute) => boolean | void;
+type Vet = (value: AttributeValue, attribute: CloudioAttribute) => boolean | void;
 
 /** Where a change came from. */
 export type ChangeSource = "device" | "cloud";
@@ -30,7 +29,7 @@ export type ChangeSource = "device" | "cloud";
 /** One change of an attribute's value, as `changes()` yields it. */
 export interface AttributeChange<T extends AttributeType = AttributeType> {
   /** The attribute that changed. */
-  readonly attribute: Attribute<T>;
+  readonly attribute: CloudioAttribute<T>;
   /** The new value. */
   readonly value: ValueOf<T>;
   /** The value before, if there was one. */
@@ -55,10 +54,10 @@ export interface AttributeOptions<T extends AttributeType = AttributeType> {
    * Asked before a value from the cloud is applied; return `false` (or throw) to refuse it. A
    * refused `@set` is answered with a `@didSet` that reports the unchanged value.
    */
-  accept?: (value: ValueOf<T>, attribute: Attribute<T>) => boolean | void;
+  accept?: (value: ValueOf<T>, attribute: CloudioAttribute<T>) => boolean | void;
 }
 
-/** Options of {@linkcode Attribute.prototype.set}. */
+/** Options of {@linkcode CloudioAttribute.prototype.set}. */
 export interface SetOptions {
   /**
    * When the value was taken, in milliseconds since the epoch.
@@ -68,7 +67,7 @@ export interface SetOptions {
   timestamp?: number;
 }
 
-/** Options of {@linkcode Attribute.prototype.changes}. */
+/** Options of {@linkcode CloudioAttribute.prototype.changes}. */
 export interface ChangesOptions {
   /** Ends the iteration when aborted. */
   signal?: AbortSignal;
@@ -115,7 +114,7 @@ export const restore: unique symbol = Symbol("cloudio.restore");
  * assert.equal(rate.path, "Pump/Status/rate");
  * ```
  */
-export class Attribute<T extends AttributeType = AttributeType> {
+export class CloudioAttribute<T extends AttributeType = AttributeType> {
   /** The attribute's name within its object. */
   readonly name: string;
   /** The value's type. */
@@ -123,11 +122,11 @@ export class Attribute<T extends AttributeType = AttributeType> {
   /** The constraint. */
   readonly constraint: AttributeConstraint;
   /** The object that holds it. */
-  readonly parent: CloudioObject;
+  readonly parent: ContainerRef;
   #value: ValueOf<T> | undefined;
   #timestamp: number | undefined;
   #path?: string;
-  // Loosely typed so that Attribute<"Boolean"> stays assignable to Attribute.
+  // Loosely typed so that CloudioAttribute<"Boolean"> stays assignable to CloudioAttribute.
   #accept?: Vet;
   #listeners = new Set<PushQueue<AttributeChange>>();
 
@@ -139,7 +138,7 @@ export class Attribute<T extends AttributeType = AttributeType> {
    * @param options Type, constraint and initial value.
    * @throws {TypeError} When the type, constraint or initial value is invalid.
    */
-  constructor(parent: CloudioObject, name: string, options: AttributeOptions<T>) {
+  constructor(parent: ContainerRef, name: string, options: AttributeOptions<T>) {
     this.parent = parent;
     this.name = name;
     if (!ATTRIBUTE_TYPES.includes(options.type)) {
@@ -170,7 +169,7 @@ export class Attribute<T extends AttributeType = AttributeType> {
   }
 
   /** The node the attribute belongs to. */
-  get node(): Node {
+  get node(): NodeRef {
     return this.parent.node;
   }
 
@@ -244,7 +243,7 @@ export class Attribute<T extends AttributeType = AttributeType> {
     checkTimestamp(this.path, timestamp);
     const previousValue = this.#value, previousTimestamp = this.#timestamp;
     this.#write(value, timestamp, "device");
-    if (live) sink!.changed(this as unknown as Attribute, previousValue, previousTimestamp);
+    if (live) sink!.changed(this as unknown as CloudioAttribute, previousValue, previousTimestamp);
   }
 
   /**
@@ -258,7 +257,7 @@ export class Attribute<T extends AttributeType = AttributeType> {
    * @throws What `accept()` throws: the value is then not applied.
    */
   [cloudWrite](value: ValueOf<T>, timestamp: number): boolean {
-    if (this.#accept?.(value, this as unknown as Attribute) === false) return false;
+    if (this.#accept?.(value, this as unknown as CloudioAttribute) === false) return false;
     this.#write(value, timestamp, "cloud");
     return true;
   }

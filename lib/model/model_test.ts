@@ -90,7 +90,7 @@ Deno.test("CloudioObject.addAttribute() refuses unknown types, constraints and i
   );
 });
 
-Deno.test("Attribute.set() accepts any constraint before the endpoint starts", () => {
+Deno.test("CloudioAttribute.set() accepts any constraint before the endpoint starts", () => {
   const object = new Endpoint(UUID).addNode("n").addObject("o");
   const s = object.addAttribute("s", { type: "String", constraint: "Static" });
   const p = object.addAttribute("p", { type: "Number", constraint: "Parameter" });
@@ -102,7 +102,7 @@ Deno.test("Attribute.set() accepts any constraint before the endpoint starts", (
   assert.throws(() => p.set(1, { timestamp: NaN }), RangeError);
 });
 
-Deno.test("Attribute.changes() yields the device's writes and ends when aborted", async () => {
+Deno.test("CloudioAttribute.changes() yields the device's writes and ends when aborted", async () => {
   const a = new Endpoint(UUID).addNode("n").addObject("o")
     .addAttribute("a", { type: "Integer", constraint: "Measure" });
   const controller = new AbortController();

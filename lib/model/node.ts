@@ -32,7 +32,7 @@ export interface NodeOptions {
  * assert.deepEqual(node.toModel().implements, ["Thermostat"]);
  * ```
  */
-export class Node {
+export class CloudioNode {
   /** The node's name. */
   readonly name: string;
   /** The interfaces it implements. */
@@ -55,6 +55,11 @@ export class Node {
     }
     this.implements = Object.freeze([...interfaces]);
     addObjects((n, o) => this.#add(n, o), options.objects);
+  }
+
+  /** The node itself: a node is the container of its objects as an object is of its own. */
+  get node(): this {
+    return this;
   }
 
   /** The path below the endpoint: the node's name. */

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { Attribute, type AttributeOptions } from "./attribute.ts";
-import type { Node } from "./node.ts";
+import { type AttributeOptions, CloudioAttribute } from "./attribute.ts";
 import { sinkOf } from "./sink.ts";
+import type { ContainerRef, NodeRef } from "./tree.ts";
 import { assertName } from "./names.ts";
 import type { AttributeModel, AttributeType, ObjectModel } from "./types.ts";
 
@@ -80,9 +80,9 @@ export class CloudioObject {
   /** The class it conforms to, if declared. */
   readonly conforms?: string;
   /** The node or object that holds it. */
-  readonly parent: Node | CloudioObject;
+  readonly parent: ContainerRef;
   #objects = new Map<string, CloudioObject>();
-  #attributes = new Map<string, Attribute>();
+  #attributes = new Map<string, CloudioAttribute>();
   #path?: string;
 
   /**
@@ -92,7 +92,7 @@ export class CloudioObject {
    * @param name Its name.
    * @param options Its class and content.
    */
-  constructor(parent: Node | CloudioObject, name: string, options: ObjectOptions = {}) {
+  constructor(parent: ContainerRef, name: string, options: ObjectOptions = {}) {
     this.parent = parent;
     this.name = name;
     if (options.conforms !== undefined) {
@@ -106,8 +106,8 @@ export class CloudioObject {
   }
 
   /** The node the object belongs to. */
-  get node(): Node {
-    return this.parent instanceof CloudioObject ? this.parent.node : this.parent;
+  get node(): NodeRef {
+    return this.parent.node;
   }
 
   /** The path below the endpoint: `node/object/…`. */
@@ -121,7 +121,7 @@ export class CloudioObject {
   }
 
   /** Attributes by name. */
-  get attributes(): ReadonlyMap<string, Attribute> {
+  get attributes(): ReadonlyMap<string, CloudioAttribute> {
     return this.#attributes;
   }
 
@@ -159,7 +159,10 @@ export class CloudioObject {
    * assert.equal(value, false);
    * ```
    */
-  addAttribute<T extends AttributeType>(name: string, options: AttributeOptions<T>): Attribute<T> {
+  addAttribute<T extends AttributeType>(
+    name: string,
+    options: AttributeOptions<T>,
+  ): CloudioAttribute<T> {
     const attribute = this.#attribute(name, options);
     sinkOf(this.node)?.restructured(this.node);
     return attribute;
@@ -181,7 +184,7 @@ export class CloudioObject {
    * @param name The name.
    * @returns The attribute, or `undefined`.
    */
-  attribute(name: string): Attribute | undefined {
+  attribute(name: string): CloudioAttribute | undefined {
     return this.#attributes.get(name);
   }
 
@@ -207,10 +210,13 @@ export class CloudioObject {
     return object;
   }
 
-  #attribute<T extends AttributeType>(name: string, options: AttributeOptions<T>): Attribute<T> {
+  #attribute<T extends AttributeType>(
+    name: string,
+    options: AttributeOptions<T>,
+  ): CloudioAttribute<T> {
     assertFreeName("attribute", name, this.#attributes, this.path);
-    const attribute = new Attribute(this, name, options);
-    this.#attributes.set(name, attribute as unknown as Attribute);
+    const attribute = new CloudioAttribute(this, name, options);
+    this.#attributes.set(name, attribute as unknown as CloudioAttribute);
     return attribute;
   }
 }

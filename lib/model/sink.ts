@@ -1,7 +1,8 @@
 /**
  * The one interface between a model tree and the endpoint it belongs to. The model tells the
  * endpoint when a value or the structure changes and asks it for the time and whether it has
- * started; the endpoint (its publisher, `lib/outbound/publisher.ts`) implements it. A node is
+ * started; the endpoint (its publisher, `lib/outbound/publisher.ts`) implements it. The sink sees
+ * the model's classes through the shapes of `tree.ts` (its implementation takes the classes). A node is
  * attached to its endpoint's sink when it is added and detached when it is removed.
  *
  * This module is browser compatible.
@@ -9,8 +10,7 @@
  * @module
  */
 
-import type { Attribute } from "./attribute.ts";
-import type { Node } from "./node.ts";
+import type { ContainerRef, NodeRef } from "./tree.ts";
 import type { AttributeValue } from "./types.ts";
 
 /** What a model tree tells, and asks of, the endpoint it belongs to. */
@@ -32,7 +32,7 @@ export interface ModelSink {
    * @param previousTimestamp Its timestamp before the change.
    */
   changed(
-    attribute: Attribute,
+    attribute: { readonly path: string; readonly parent: ContainerRef },
     previousValue: AttributeValue | undefined,
     previousTimestamp: number | undefined,
   ): void;
@@ -41,10 +41,10 @@ export interface ModelSink {
    *
    * @param node The node.
    */
-  restructured(node: Node): void;
+  restructured(node: NodeRef): void;
 }
 
-const sinks = new WeakMap<Node, ModelSink>();
+const sinks = new WeakMap<NodeRef, ModelSink>();
 
 /**
  * Attaches a node to the endpoint it was added to.
@@ -52,7 +52,7 @@ const sinks = new WeakMap<Node, ModelSink>();
  * @param node The node.
  * @param sink The endpoint's sink.
  */
-export function attachNode(node: Node, sink: ModelSink): void {
+export function attachNode(node: NodeRef, sink: ModelSink): void {
   sinks.set(node, sink);
 }
 
@@ -61,7 +61,7 @@ export function attachNode(node: Node, sink: ModelSink): void {
  *
  * @param node The node.
  */
-export function detachNode(node: Node): void {
+export function detachNode(node: NodeRef): void {
   sinks.delete(node);
 }
 
@@ -71,6 +71,6 @@ export function detachNode(node: Node): void {
  * @param node The node.
  * @returns Its sink, or `undefined` when the node belongs to no endpoint.
  */
-export function sinkOf(node: Node): ModelSink | undefined {
+export function sinkOf(node: NodeRef): ModelSink | undefined {
   return sinks.get(node);
 }

@@ -9,22 +9,22 @@
  * @module
  */
 
-import type { Attribute } from "../model/attribute.ts";
-import type { Node } from "../model/node.ts";
+import type { CloudioAttribute } from "../model/attribute.ts";
+import type { CloudioNode } from "../model/node.ts";
 import { sinkOf } from "../model/sink.ts";
 
 /** The nodes waiting to be announced. */
 export class Announcements {
-  #pending = new Set<Node>();
+  #pending = new Set<CloudioNode>();
   #scheduled = false;
-  #announce: (node: Node) => void;
+  #announce: (node: CloudioNode) => void;
 
   /**
    * Creates an empty set of announcements.
    *
    * @param announce Sends one node's `@nodeAdded`.
    */
-  constructor(announce: (node: Node) => void) {
+  constructor(announce: (node: CloudioNode) => void) {
     this.#announce = announce;
   }
 
@@ -33,7 +33,7 @@ export class Announcements {
    *
    * @param node The node, added or grown.
    */
-  add(node: Node): void {
+  add(node: CloudioNode): void {
     this.#pending.add(node);
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -45,8 +45,8 @@ export class Announcements {
    *
    * @param attribute The attribute.
    */
-  before(attribute: Attribute): void {
-    if (this.#pending.size > 0 && this.#pending.has(attribute.node)) this.flush();
+  before(attribute: CloudioAttribute): void {
+    if (this.#pending.size > 0 && this.#pending.has(attribute.node as CloudioNode)) this.flush();
   }
 
   /**
@@ -54,7 +54,7 @@ export class Announcements {
    *
    * @param node The node.
    */
-  forget(node: Node): void {
+  forget(node: CloudioNode): void {
     this.#pending.delete(node);
   }
 

@@ -20,8 +20,8 @@ import {
 } from "../codec/encode.ts";
 import { ClosedError } from "../errors.ts";
 import type { LogRecord } from "../logs/levels.ts";
-import type { Attribute } from "../model/attribute.ts";
-import type { Node } from "../model/node.ts";
+import type { CloudioAttribute } from "../model/attribute.ts";
+import type { CloudioNode } from "../model/node.ts";
 import type { ModelSink } from "../model/sink.ts";
 import type { AttributeValue, MessageFormat } from "../model/types.ts";
 import type { Outbox } from "../outbox/outbox.ts";
@@ -45,7 +45,7 @@ export class Publisher implements ModelSink {
   #started = false;
   #closing = false;
   #closed = false;
-  #updateTopics = new WeakMap<Attribute, string>();
+  #updateTopics = new WeakMap<CloudioAttribute, string>();
   #transactions: Transactions;
   #announcements: Announcements;
 
@@ -127,7 +127,7 @@ export class Publisher implements ModelSink {
    * @param previousTimestamp Its timestamp before.
    */
   changed(
-    attribute: Attribute,
+    attribute: CloudioAttribute,
     previousValue: AttributeValue | undefined,
     previousTimestamp: number | undefined,
   ): void {
@@ -171,7 +171,7 @@ export class Publisher implements ModelSink {
    *
    * @param node The node.
    */
-  restructured(node: Node): void {
+  restructured(node: CloudioNode): void {
     if (this.#started && !this.#closed) this.#announcements.add(node);
   }
 
@@ -184,7 +184,7 @@ export class Publisher implements ModelSink {
    * @param attribute The attribute.
    * @returns `false` when it cannot be answered: it has no value.
    */
-  didSet(attribute: Attribute): boolean {
+  didSet(attribute: CloudioAttribute): boolean {
     const model = attribute.toModel();
     if (model.value === undefined) return false;
     model.timestamp ??= this.#now();
@@ -204,7 +204,7 @@ export class Publisher implements ModelSink {
    *
    * @param node The node, already detached.
    */
-  nodeRemoved(node: Node): void {
+  nodeRemoved(node: CloudioNode): void {
     this.#announcements.forget(node);
     if (!this.#started || this.#closed) return;
     const name = node.name;
@@ -257,7 +257,7 @@ export class Publisher implements ModelSink {
     return this.#transactions.begin();
   }
 
-  #nodeAdded(node: Node): void {
+  #nodeAdded(node: CloudioNode): void {
     this.#queue(({ topics, format }) => ({
       kind: "nodeAdded",
       topic: topics.nodeAdded(node.name),
@@ -266,7 +266,7 @@ export class Publisher implements ModelSink {
     }));
   }
 
-  #transaction(attributes: readonly Attribute[]): void {
+  #transaction(attributes: readonly CloudioAttribute[]): void {
     const snapshot = attributes.map((a) => [a.path, a.toModel()] as const);
     this.#queue(({ topics, format }) =>
       ({

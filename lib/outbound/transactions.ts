@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Attribute, restore } from "../model/attribute.ts";
+import { type CloudioAttribute, restore } from "../model/attribute.ts";
 import type { AttributeValue } from "../model/types.ts";
 
 /** An open transaction; see `Endpoint.prototype.beginTransaction`. */
@@ -27,8 +27,8 @@ interface Before {
 
 /** The endpoint's transaction, when one is open. */
 export class Transactions {
-  #open?: Map<Attribute, Before>;
-  #send: (attributes: readonly Attribute[]) => void;
+  #open?: Map<CloudioAttribute, Before>;
+  #send: (attributes: readonly CloudioAttribute[]) => void;
   #now: () => number;
 
   /**
@@ -37,7 +37,7 @@ export class Transactions {
    * @param send Sends the attributes of a committed transaction as one `@transaction`.
    * @param now The clock, for restoring a value that had no timestamp.
    */
-  constructor(send: (attributes: readonly Attribute[]) => void, now: () => number) {
+  constructor(send: (attributes: readonly CloudioAttribute[]) => void, now: () => number) {
     this.#send = send;
     this.#now = now;
   }
@@ -51,7 +51,7 @@ export class Transactions {
    * @returns Whether the write was collected (and must not be sent on its own).
    */
   capture(
-    attribute: Attribute,
+    attribute: CloudioAttribute,
     previousValue: AttributeValue | undefined,
     previousTimestamp: number | undefined,
   ): boolean {
@@ -72,7 +72,7 @@ export class Transactions {
    */
   begin(): Transaction {
     if (this.#open) throw new Error("Cannot begin a transaction: one is already open");
-    const touched = new Map<Attribute, Before>();
+    const touched = new Map<CloudioAttribute, Before>();
     this.#open = touched;
     let open = true;
     const finish = () => {

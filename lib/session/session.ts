@@ -17,8 +17,8 @@ import type { Outbox, ReplayMode } from "../outbox/outbox.ts";
 import type { Reporter } from "../reporter.ts";
 import type { EndpointTopics } from "../topics.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
-import type { EndpointState } from "./status.ts";
-import type { Connection, Transport } from "./transport.ts";
+import type { EndpointState } from "../status.ts";
+import type { Connection, Transport } from "../transport.ts";
 
 /** What the `@online` of one connection carries. */
 export interface Birth {

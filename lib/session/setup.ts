@@ -9,15 +9,35 @@
  */
 
 import { type EndpointSettings, settingsFromProperties } from "../config/settings.ts";
-import type { EndpointOptions } from "../endpoint_options.ts";
+import type { EndpointConfig } from "../config/keys.ts";
 import { ConfigError, StoreError } from "../errors.ts";
 import { MemoryStore } from "../outbox/memory_store.ts";
-import { Outbox, type OutboxLimits } from "../outbox/outbox.ts";
+import { type DropPolicy, Outbox, type OutboxLimits } from "../outbox/outbox.ts";
 import type { OutboxClass, OutboxStore } from "../outbox/store.ts";
-import type { CredentialsProvider, Platform } from "../platform.ts";
+import type { Credentials, CredentialsProvider, Platform } from "../platform.ts";
 import type { Reporter } from "../reporter.ts";
-import { inspectCredentials } from "../tls/inspect.ts";
-import type { Transport } from "./transport.ts";
+import { inspectCredentials } from "./certificate_check.ts";
+import type { Transport } from "../transport.ts";
+
+/** The part of the endpoint's options that setup reads (see `EndpointOptions` for each). */
+export interface SetupOptions {
+  /** Directories searched for the properties file first. */
+  locations?: readonly string[];
+  /** The configuration as an object instead of a properties file. */
+  config?: Readonly<EndpointConfig>;
+  /** TLS material, or a function asked on every connection attempt. */
+  credentials?: Credentials | CredentialsProvider;
+  /** A transport to use instead of the platform's. */
+  transport?: Transport;
+  /** An outbox store to use instead of the one the settings select. */
+  store?: OutboxStore;
+  /** What the outbox drops when it is full. */
+  dropPolicy?: DropPolicy;
+  /** The outbox's limits per class. */
+  limits?: { [C in OutboxClass]?: { messages?: number; bytes?: number } };
+  /** How long before the client certificate expires a warning is given, in ms. */
+  certificateWarning?: number;
+}
 
 /** The outbox's limits per class, in memory and in a durable store (see the README, "Limits"). */
 const DEFAULT_LIMITS: Record<"memory" | "durable", Record<OutboxClass, OutboxLimits>> = {
@@ -59,7 +79,7 @@ function definedOnly<T extends object>(record: T): Partial<T> {
  */
 export async function loadSettings(
   name: string,
-  options: EndpointOptions,
+  options: SetupOptions,
   platform: Platform | undefined,
   reporter: Reporter,
 ): Promise<EndpointSettings> {
@@ -94,7 +114,7 @@ export async function loadSettings(
  */
 export function transportFor(
   settings: EndpointSettings,
-  options: EndpointOptions,
+  options: SetupOptions,
   platform: Platform | undefined,
   context: { now(): number; reporter: Reporter },
 ): Transport {
@@ -132,7 +152,7 @@ export function transportFor(
  */
 export async function openOutbox(
   settings: EndpointSettings,
-  options: EndpointOptions,
+  options: SetupOptions,
   platform: Platform | undefined,
   reporter: Reporter,
 ): Promise<Outbox> {

@@ -11,9 +11,9 @@
 import type { EndpointSettings } from "../config/settings.ts";
 import { type CloudioError, ConfigError } from "../errors.ts";
 import type { CredentialsProvider } from "../platform.ts";
-import type { EndpointStatus } from "../session/status.ts";
-import type { CertificateInfo, CertificateReader } from "./certificate.ts";
-import { readCertificate } from "./x509.ts";
+import type { EndpointStatus } from "../status.ts";
+import type { CertificateInfo, CertificateReader } from "../tls/certificate.ts";
+import { readCertificate } from "../tls/x509.ts";
 
 /** What {@linkcode inspectCredentials} needs. */
 export interface InspectOptions {

@@ -10,10 +10,10 @@
  */
 
 import type { Outbox } from "../outbox/outbox.ts";
-import type { Publisher } from "../outbound/publisher.ts";
+import type { Publisher } from "./publisher.ts";
 import type { Reporter } from "../reporter.ts";
-import { isLogLevel, type LogLevel, type LogRecord } from "./levels.ts";
-import { Logger, LogRateLimit, type LogRateOptions, type LogSink } from "./logger.ts";
+import { isLogLevel, type LogLevel, type LogRecord } from "../logs/levels.ts";
+import { Logger, LogRateLimit, type LogRateOptions, type LogSink } from "../logs/logger.ts";
 
 const LEVEL_STATE = "logsLevel";
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { EndpointSettings } from "../config/settings.ts";
 import { ConfigError } from "../errors.ts";
-import type { EndpointStatus } from "../session/status.ts";
-import type { CertificateInfo } from "./certificate.ts";
-import { inspectCredentials, type InspectOptions } from "./inspect.ts";
+import type { EndpointStatus } from "../status.ts";
+import type { CertificateInfo } from "../tls/certificate.ts";
+import { inspectCredentials, type InspectOptions } from "./certificate_check.ts";
 
 const UUID = "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55";
 const DAY = 86_400_000;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CloudioError } from "../errors.ts";
+import type { CloudioError } from "./errors.ts";
 
 /** One event in the life of an endpoint; tell them apart by `type`. */
 export type EndpointStatus =

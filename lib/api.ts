@@ -1,0 +1,64 @@
+/**
+ * The public API every entry point shares: the endpoint, the model, the errors, the JSON
+ * connector, and the option and event types these need. `mod.ts` (Deno) and `web.ts` (browsers)
+ * export it whole, each with the runtime it registers.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+export { Endpoint } from "./endpoint.ts";
+export { CloudioNode } from "./model/node.ts";
+export { CloudioObject } from "./model/object.ts";
+export { CloudioAttribute } from "./model/attribute.ts";
+export {
+  ClosedError,
+  CloudioError,
+  ConfigError,
+  ConnectionError,
+  DroppedError,
+  ModelError,
+  ProtocolError,
+  StoreError,
+} from "./errors.ts";
+export { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "./model/types.ts";
+export { LOG_LEVELS } from "./logs/levels.ts";
+export { modelFromJson, nodeFromJson } from "../connectors/json.ts";
+export { modelProblems } from "./model/validate.ts";
+
+export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./endpoint.ts";
+export type { NodeOptions } from "./model/node.ts";
+export type { ObjectOptions } from "./model/object.ts";
+export type {
+  AttributeChange,
+  AttributeOptions,
+  ChangesOptions,
+  ChangeSource,
+  SetOptions,
+} from "./model/attribute.ts";
+export type { ContainerRef, NodeRef } from "./model/tree.ts";
+export type {
+  AttributeConstraint,
+  AttributeModel,
+  AttributeType,
+  AttributeValue,
+  EndpointModel,
+  MessageFormat,
+  NodeModel,
+  ObjectModel,
+  ValueOf,
+} from "./model/types.ts";
+export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./errors.ts";
+export type { EndpointSettings } from "./config/settings.ts";
+export type { BrokerAddress } from "./config/broker_uri.ts";
+export type { EndpointConfig, KeyWarning } from "./config/keys.ts";
+export type { ConnectorOptions } from "../connectors/json.ts";
+export type { LogLevel, LogRecord } from "./logs/levels.ts";
+export type { Logger, LogRateOptions } from "./logs/logger.ts";
+export type { JobContext, JobHandler, JobOptions } from "./jobs/jobs.ts";
+export type { EndpointState, EndpointStatus } from "./status.ts";
+export type { BackoffOptions } from "./session/backoff.ts";
+export type { DropPolicy, OutboxLimits, OutboxStats, ReplayMode } from "./outbox/outbox.ts";
+export type { OutboxClass, OutboxUsage } from "./outbox/store.ts";
+export type { Credentials, CredentialsProvider } from "./platform.ts";
