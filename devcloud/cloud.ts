@@ -13,7 +13,8 @@ import { createMqttTransport } from "../lib/adapters/mqtt.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { encodeAttribute, fromWireTime } from "../lib/codec/encode.ts";
 import { LOG_LEVELS, type LogLevel, type LogRecord } from "../lib/logs/levels.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
+import { topicsOf } from "../lib/topics.ts";
+import { serverProblems } from "./strict.ts";
 import { parseBrokerUri } from "../lib/config/broker_uri.ts";
 import { coerceValue } from "../lib/model/coerce.ts";
 import type {
@@ -318,7 +319,7 @@ export class DevCloud implements AsyncDisposable {
       }, options.timeout ?? 5000);
     });
     this.#emit({ type: "set", uuid, path, value: converted });
-    await this.#connection.publish(`@set/${uuid}/${path}`, payload, { qos: 1, retain: false });
+    await this.#connection.publish(topicsOf(uuid).set(path), payload, { qos: 1, retain: false });
     return await result;
   }
 
@@ -340,7 +341,7 @@ export class DevCloud implements AsyncDisposable {
     }
     view.logsLevel = level;
     this.#emit({ type: "logsLevel", uuid, level });
-    await this.publish(`@logsLevel/${uuid}`, encoder.encode(JSON.stringify({ level })));
+    await this.publish(topicsOf(uuid).logsLevel, encoder.encode(JSON.stringify({ level })));
   }
 
   /**
@@ -375,7 +376,7 @@ export class DevCloud implements AsyncDisposable {
     this.#job(view, correlationID, { jobURI, data, sendOutput, started: Date.now() });
     this.#emit({ type: "exec", uuid, correlationID, jobURI, data, sendOutput });
     const payload = JSON.stringify({ correlationID, jobURI, data, sendOutput });
-    await this.publish(`@exec/${uuid}`, encoder.encode(payload));
+    await this.publish(topicsOf(uuid).exec, encoder.encode(payload));
     return correlationID;
   }
 

@@ -15,10 +15,10 @@ import { encodeEndpoint } from "./codec/encode.ts";
 import type { EndpointSettings } from "./config/settings.ts";
 import type { CloseOptions, ConnectOptions, EndpointOptions } from "./endpoint_options.ts";
 import { ClosedError } from "./errors.ts";
-import { dispatcher } from "./inbound/dispatch.ts";
-import { startJob } from "./inbound/exec.ts";
-import { applyLogsLevel } from "./inbound/logs_level.ts";
-import { applySet } from "./inbound/set.ts";
+import { dispatcher, type InboundHandler } from "./inbound/dispatch.ts";
+import { type ExecTarget, startJob } from "./inbound/exec.ts";
+import { applyLogsLevel, type LogsLevelTarget } from "./inbound/logs_level.ts";
+import { applySet, type SetTarget } from "./inbound/set.ts";
 import { SetOrder } from "./inbound/set_order.ts";
 import { type JobHandler, type JobOptions, Jobs } from "./jobs/jobs.ts";
 import { bridgeConsole } from "./logs/console_bridge.ts";
@@ -39,7 +39,7 @@ import { Session, withTimeout } from "./session/session.ts";
 import { loadSettings, openOutbox, transportFor } from "./session/setup.ts";
 import type { EndpointState, EndpointStatus } from "./status.ts";
 import { safeClock } from "./time.ts";
-import { topicsOf } from "./topics.ts";
+import { type Action, topicsOf } from "./topics.ts";
 
 export type { CloseOptions, ConnectOptions, EndpointOptions } from "./endpoint_options.ts";
 export type { Transaction } from "./outbound/transactions.ts";
@@ -347,8 +347,24 @@ export class Endpoint implements AsyncDisposable {
       await outbox.close();
       throw new ClosedError();
     }
-    const maxPayload = options.maxPayload ?? 64 * 1024;
-    const find = (path: readonly string[]) => this.#find(path);
+    // Inbound: one handler per action the endpoint subscribes to.
+    const own = { uuid: settings.uuid, maxPayload: options.maxPayload ?? 64 * 1024 };
+    const setTarget: SetTarget = {
+      ...own,
+      order: this.#order,
+      find: (path) => this.#find(path),
+      answer: (attribute) => this.#publisher.didSet(attribute),
+    };
+    const levelTarget: LogsLevelTarget = { ...own, setLevel: (l) => this.#logs.setLevel(l) };
+    const execTarget: ExecTarget = { ...own, jobs: this.#jobs, report: (e) => reporter.report(e) };
+    const receive = dispatcher(
+      new Map<Action, InboundHandler>([
+        ["@set", (topic, payload) => applySet(setTarget, topic, payload)],
+        ["@logsLevel", (topic, payload) => applyLogsLevel(levelTarget, topic, payload)],
+        ["@exec", (topic, payload) => startJob(execTarget, topic, payload)],
+      ]),
+      (error) => reporter.report(error),
+    );
     const session = new Session({
       transport,
       settings,
@@ -359,44 +375,7 @@ export class Endpoint implements AsyncDisposable {
         payload: encodeEndpoint(format, this.#nodes, settings.supportedFormats),
         nodes: new Set(this.#nodes.keys()),
       }),
-      receive: dispatcher(
-        new Map([
-          ["@set", (topic, payload) =>
-            applySet(
-              {
-                uuid: settings.uuid,
-                maxPayload,
-                order: this.#order,
-                find,
-                answer: (attribute) => this.#publisher.didSet(attribute),
-              },
-              topic,
-              payload,
-            )],
-          ["@logsLevel", (topic, payload) =>
-            applyLogsLevel(
-              {
-                uuid: settings.uuid,
-                maxPayload,
-                setLevel: (level) => this.#logs.setLevel(level),
-              },
-              topic,
-              payload,
-            )],
-          ["@exec", (topic, payload) =>
-            startJob(
-              {
-                uuid: settings.uuid,
-                maxPayload,
-                jobs: this.#jobs,
-                report: (error) => reporter.report(error),
-              },
-              topic,
-              payload,
-            )],
-        ]),
-        (error) => reporter.report(error),
-      ),
+      receive,
       reconnect: options.reconnect,
       waitOnFirstConnect: options.waitOnFirstConnect,
       replay: options.replay,

@@ -15,7 +15,7 @@ import { MemoryStore } from "../extend.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { SKEW_TOLERANCE, timeProblem } from "../lib/time.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
+import { serverProblems } from "../devcloud/strict.ts";
 import { schemaProblems } from "./_judges.ts";
 import type { AttributeModel } from "../lib/model/types.ts";
 import { memoryTransport } from "./_memory_transport.ts";

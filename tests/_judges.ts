@@ -1,7 +1,7 @@
 /**
  * Two independent judges of "the cloud accepts this", for every message an endpoint publishes:
  *
- * 1. `lib/codec/strict.ts` (`serverProblems`), the library's own reimplementation of the
+ * 1. `devcloud/strict.ts` (`serverProblems`), the library's own reimplementation of the
  *    server's strict decoder, which the devcloud also uses.
  * 2. This module: the JSON Schema `schemas/cloudio-v0.2.schema.json`, written from the protocol
  *    reference (§2, §5, §6), validated with ajv; payloads decoded by `JSON.parse` and by cborg (not
@@ -18,7 +18,7 @@
 import assert from "node:assert/strict";
 import { Ajv2020 } from "npm:ajv@8.20.0/dist/2020.js";
 import { decode as cborDecode, Token, Tokenizer, Type } from "npm:cborg@6.1.5";
-import { serverProblems } from "../lib/codec/strict.ts";
+import { serverProblems } from "../devcloud/strict.ts";
 import type { Received } from "./_cloud.ts";
 
 const SCHEMA = JSON.parse(

@@ -6,7 +6,7 @@ import { type CloudEvent, DevCloud } from "../devcloud/cloud.ts";
 import { startDevCloudServer } from "../devcloud/server.ts";
 import type { DevCloudState } from "../devcloud/server.ts";
 import type { LocalBroker } from "../devcloud/broker.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
+import { serverProblems } from "../devcloud/strict.ts";
 import { connectCloud } from "./_cloud.ts";
 import { localEndpoint, nextMatching, openEvents, postJson, startStack } from "./_devcloud.ts";
 import { localBrokerUnderTest } from "./_brokers.ts";

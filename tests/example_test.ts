@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { serveDir } from "./_serve.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
+import { serverProblems } from "../devcloud/strict.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
 import type { AttributeModel } from "../lib/model/types.ts";

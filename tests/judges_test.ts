@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { encode as cborEncode } from "npm:cborg@6.1.5";
-import { serverProblems } from "../lib/codec/strict.ts";
+import { serverProblems } from "../devcloud/strict.ts";
 import { encodeAttribute, encodeLog, encodeTransaction } from "../lib/codec/encode.ts";
 import { FIXTURES, FIXTURES_MISSING, ignoredFor } from "./_ignore.ts";
 import { schemaProblems } from "./_judges.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ProtocolError } from "../mod.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
-import { serverProblems } from "../lib/codec/strict.ts";
+import { serverProblems } from "../devcloud/strict.ts";
 import { startMosquitto } from "./_broker.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
 import { randomUuid, tlsEndpoint, until } from "./_endpoint.ts";

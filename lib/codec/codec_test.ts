@@ -291,25 +291,6 @@ Deno.test("fromWireTime() recovers whole milliseconds from float seconds", () =>
   }
 });
 
-Deno.test("serverProblems() wants a real, non-nil endpoint UUID in the topic (§2)", async () => {
-  const { serverProblems } = await import("./strict.ts");
-  const payload = encodeAttribute("JSON", {
-    type: "Integer",
-    constraint: "Status",
-    value: 1,
-    timestamp: 1,
-  });
-  assert.deepEqual(
-    serverProblems("@update/0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55/n/o/a", payload),
-    [],
-  );
-  assert.match(serverProblems("@update/notauuid/n/o/a", payload)[0], /not an endpoint UUID/);
-  assert.match(
-    serverProblems("@update/00000000-0000-0000-0000-000000000000/n/o/a", payload)[0],
-    /nil/,
-  );
-});
-
 Deno.test("jsonString() writes exactly what JSON.stringify writes", async () => {
   const { jsonString } = await import("./writer.ts");
   const fc = (await import("npm:fast-check@4.10.2")).default;

@@ -13,10 +13,10 @@
  * @module
  */
 
-import { uuidProblem } from "../model/names.ts";
-import { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "../model/types.ts";
-import { detectFormat } from "./decode.ts";
-import { LOG_LEVELS } from "../logs/levels.ts";
+import { uuidProblem } from "../lib/model/names.ts";
+import { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "../lib/model/types.ts";
+import { detectFormat } from "../lib/codec/decode.ts";
+import { LOG_LEVELS } from "../lib/logs/levels.ts";
 
 /** A number as it was written: an integer token or a floating-point token. */
 export class WireNumber {
