@@ -36,7 +36,7 @@ import type { Transaction } from "./outbound/transactions.ts";
 import { defaultPlatform } from "./platform.ts";
 import { Reporter } from "./reporter.ts";
 import { Session, withTimeout } from "./session/session.ts";
-import { loadSettings, openOutbox, transportFor } from "./session/setup.ts";
+import { loadSettings, openOutbox, transportsFor } from "./session/setup.ts";
 import type { EndpointState, EndpointStatus } from "./status.ts";
 import { safeClock } from "./time.ts";
 import { type Action, topicsOf } from "./topics.ts";
@@ -167,6 +167,14 @@ export class Endpoint implements AsyncDisposable {
     if (this.#closed) return "closed";
     if (this.#session) return this.#session.state;
     return this.#publisher.started() ? "connecting" : "idle";
+  }
+
+  /**
+   * The broker the endpoint is on, or trying to reach, by URL: with several brokers in `hostUri`
+   * (the nodes of a cluster), the one in use; `undefined` before `connect()`.
+   */
+  get broker(): string | undefined {
+    return this.#session?.url;
   }
 
   /** The settings in use, once `connect()` has read them. */
@@ -337,7 +345,7 @@ export class Endpoint implements AsyncDisposable {
     const platform = options.platform ?? defaultPlatform();
     const reporter = this.#reporter;
     const settings = this.#settings = await loadSettings(this.name, options, platform, reporter);
-    const transport = transportFor(settings, options, platform, { now: this.#now, reporter });
+    const transports = transportsFor(settings, options, platform, { now: this.#now, reporter });
     if (this.#closed) throw new ClosedError();
     const outbox = this.#outbox = await openOutbox(settings, options, platform, reporter);
     const topics = topicsOf(settings.uuid);
@@ -366,7 +374,7 @@ export class Endpoint implements AsyncDisposable {
       (error) => reporter.report(error),
     );
     const session = new Session({
-      transport,
+      transports,
       settings,
       topics,
       outbox,

@@ -29,9 +29,10 @@ export interface EndpointConfig {
   uuid?: string;
   /**
    * The broker: `ssl://host[:8883]`, `tcp://host[:1883]`, `mqtts://`, `mqtt://`, `wss://host[/path]`,
-   * `ws://…`, or a bare host name (TLS on 8883).
+   * `ws://…`, or a bare host name (TLS on 8883). Several, comma-separated (or as an array), name the
+   * nodes of a cluster, tried in turn.
    */
-  hostUri?: string;
+  hostUri?: string | readonly string[];
   /**
    * How long a connection attempt may take, in seconds.
    *

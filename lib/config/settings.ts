@@ -27,8 +27,13 @@ export interface EndpointSettings {
    * certificate's CN): property `uuid`, else the name the file was looked up by.
    */
   uuid: string;
-  /** The broker: property `hostUri`. */
+  /** The broker: the first of property `hostUri`. */
   broker: BrokerAddress;
+  /**
+   * Every broker of property `hostUri`, a comma-separated list (the nodes of a cluster), in the
+   * order they are tried; the first is `broker`.
+   */
+  brokers: readonly BrokerAddress[];
   /** The CA certificate (PEM) that signed the broker's certificate: `ssl.authorityCert`. */
   authorityCert?: string;
   /** The endpoint's certificate (PEM), whose CN is the UUID: `ssl.clientCert`. */
@@ -347,10 +352,16 @@ export function settingsFromProperties(
       { key: "hostUri", path: options.source },
     );
   }
-  const address = tryParseBrokerUri(host.value);
-  if ("problem" in address) {
-    const shown = address.secret ? "" : `"${host.value}": `;
-    throw reader.error(host.key, `${shown}${address.problem}`);
+  // A comma-separated list names the nodes of a cluster: the endpoint moves to the next one when
+  // a node is down or refuses it.
+  const brokers: BrokerAddress[] = [];
+  for (const uri of host.value.split(",")) {
+    const address = tryParseBrokerUri(uri);
+    if ("problem" in address) {
+      const shown = address.secret ? "" : `"${uri.trim()}": `;
+      throw reader.error(host.key, `${shown}${address.problem}`);
+    }
+    if (!brokers.some((b) => b.url === address.ok.url)) brokers.push(address.ok);
   }
 
   const formatProperty = reader.get("messageFormat");
@@ -395,7 +406,8 @@ export function settingsFromProperties(
   const places = { baseDir: options.baseDir, home: options.home };
   const settings: EndpointSettings = {
     uuid: lowerUuid,
-    broker: address.ok,
+    broker: brokers[0],
+    brokers,
     verifyHostname: reader.boolean("ssl.verifyHostname", true),
     messageFormat,
     supportedFormats,

@@ -30,8 +30,11 @@ export interface Birth {
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
-  /** How to reach the broker. */
-  transport: Transport;
+  /**
+   * How to reach the broker: one transport per node of a cluster, tried in turn. The session stays
+   * on a node while it serves, and moves to the next after a failed attempt or a lost connection.
+   */
+  transports: readonly Transport[];
   /** The endpoint's settings. */
   settings: EndpointSettings;
   /** The endpoint's topics. */
@@ -77,6 +80,7 @@ export class Session {
   #stop = new AbortController();
   #loop?: Promise<void>;
   #first?: Promise<void>;
+  #node = 0;
 
   /**
    * Creates a session; nothing happens before `start()`.
@@ -85,6 +89,11 @@ export class Session {
    */
   constructor(options: SessionOptions) {
     this.#options = options;
+  }
+
+  /** The broker the session is on, or trying: a node's URL. */
+  get url(): string {
+    return this.#options.transports[this.#node].url;
   }
 
   /** Where the session is: connecting, online or offline. */
@@ -117,7 +126,7 @@ export class Session {
   }
 
   async #run(firstResolve: () => void, firstReject: (error: unknown) => void): Promise<void> {
-    const { transport, settings, topics, outbox, reporter, now } = this.#options;
+    const { transports, settings, topics, outbox, reporter, now } = this.#options;
     const reconnect = { maxDelay: settings.connectRetryInterval, ...this.#options.reconnect };
     const resetAfter = reconnect.resetAfter ?? 30_000;
     const signal = this.#stop.signal;
@@ -129,6 +138,7 @@ export class Session {
     let attempt = 0;
     let first = true;
     while (!signal.aborted) {
+      const transport = transports[this.#node];
       this.#state = "connecting";
       reporter.emit({ type: "connecting", url: transport.url, attempt });
       let connection: Connection | undefined;
@@ -143,7 +153,7 @@ export class Session {
           cleanSession: settings.cleanSession,
           signal,
         }, this.#options.receive);
-        const birth = await untilStopped(this.#birth(connection));
+        const birth = await untilStopped(this.#birth(connection, transport));
         if (birth === STOP) {
           await this.#leave(connection);
           break;
@@ -193,6 +203,8 @@ export class Session {
         outbox.detach();
       }
       if (signal.aborted) break;
+      // The next attempt goes to the next node: this one failed, refused, or lost the connection.
+      this.#node = (this.#node + 1) % transports.length;
       attempt = since && now() - since >= resetAfter ? 0 : attempt + 1;
       const retryIn = backoffDelay(Math.max(0, attempt - 1), reconnect);
       this.#state = "offline";
@@ -208,17 +220,20 @@ export class Session {
   // Subscribes (@set first: its refusal is fatal), then publishes the model as a retained
   // @online. What the outbox holds up to that moment about the nodes the @online carries is moot
   // (a node added or removed from then on is announced after it).
-  async #birth(connection: Connection): Promise<Birth & { seq: number }> {
-    const { topics, reporter, outbox, settings, transport } = this.#options;
+  async #birth(connection: Connection, transport: Transport): Promise<Birth & { seq: number }> {
+    const { topics, reporter, outbox, settings } = this.#options;
     const filters = topics.subscriptions;
     let granted: readonly number[];
     try {
       granted = await connection.subscribe(filters);
     } catch (cause) {
-      // RabbitMQ refuses a subscription by closing the connection, not with SUBACK 0x80.
+      // RabbitMQ refuses a subscription by closing the connection, not with SUBACK 0x80; in a
+      // cluster with classic queues it does so too while the node that holds the endpoint's
+      // session queue is down (the endpoint then gets in as soon as that node is back).
       throw new ConnectionError(
         `The broker closed the connection when the endpoint subscribed to ${filters.join(", ")}: ` +
-          `check its topic permissions for ${topics.uuid}`,
+          `check its topic permissions for ${topics.uuid} (in a RabbitMQ cluster with classic ` +
+          `queues: the node that holds this endpoint's session queue may be down)`,
         { url: transport.url, cause },
       );
     }

@@ -103,22 +103,22 @@ export async function loadSettings(
 }
 
 /**
- * Builds the transport: the one given, or the platform's, with the credentials of every attempt
- * inspected.
+ * Builds the transports: the one given, or the platform's for each broker of the settings (the
+ * nodes of a cluster), with the credentials of every attempt checked.
  *
  * @param settings The settings.
  * @param options The endpoint's options.
  * @param platform The runtime.
  * @param context The clock and the reporter.
- * @returns The transport.
+ * @returns One transport per broker, in the order they are tried.
  */
-export function transportFor(
+export function transportsFor(
   settings: EndpointSettings,
   options: SetupOptions,
   platform: Platform | undefined,
   context: { now(): number; reporter: Reporter },
-): Transport {
-  if (options.transport) return options.transport;
+): Transport[] {
+  if (options.transport) return [options.transport];
   const credentials = options.credentials;
   const given: CredentialsProvider | undefined = typeof credentials === "function"
     ? credentials
@@ -136,7 +136,10 @@ export function transportFor(
       emit: (event) => reporter.emit(event),
     })
     : undefined;
-  return requirePlatform(platform).createTransport(settings, provider);
+  const runtime = requirePlatform(platform);
+  return settings.brokers.map((broker) =>
+    runtime.createTransport({ ...settings, broker }, provider)
+  );
 }
 
 /**
