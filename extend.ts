@@ -51,6 +51,10 @@ export { parseProperties } from "./lib/config/properties.ts";
 export { settingsFromProperties } from "./lib/config/settings.ts";
 export { parseBrokerUri } from "./lib/config/broker_uri.ts";
 export { readCertificate } from "./lib/adapters/deno_certificates.ts";
+export { openSharedStore } from "./lib/adapters/deno.ts";
+export { SqliteFile } from "./lib/adapters/sqlite_file.ts";
+export { TimerWheel } from "./lib/timers.ts";
+export { Pacer } from "./lib/gateway/pacer.ts";
 
 export type { Credentials, CredentialsProvider, Platform } from "./lib/platform.ts";
 export type { FileRunner } from "./lib/jobs/jobs.ts";
@@ -65,6 +69,9 @@ export type {
   OutboxUsage,
 } from "./lib/outbox/store.ts";
 export type { SqliteStoreOptions } from "./lib/adapters/sqlite_store.ts";
+export type { SqliteFileOptions, TransactionListener } from "./lib/adapters/sqlite_file.ts";
+export type { Timers } from "./lib/timers.ts";
+export type { PacerOptions } from "./lib/gateway/pacer.ts";
 export type { EndpointSettings, SettingsOptions } from "./lib/config/settings.ts";
 export type { BrokerAddress } from "./lib/config/broker_uri.ts";
 export type { CertificateInfo } from "./lib/tls/certificate.ts";

@@ -9,6 +9,7 @@
  */
 
 export { Endpoint } from "./endpoint.ts";
+export { Gateway } from "./gateway/gateway.ts";
 export { CloudioNode } from "./model/node.ts";
 export { CloudioObject } from "./model/object.ts";
 export { CloudioAttribute } from "./model/attribute.ts";
@@ -28,6 +29,7 @@ export { modelFromJson, nodeFromJson } from "../connectors/json.ts";
 export { modelProblems } from "./model/validate.ts";
 
 export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./endpoint.ts";
+export type { GatewayOptions, GatewayReport } from "./gateway/gateway.ts";
 export type { NodeOptions } from "./model/node.ts";
 export type { ObjectOptions } from "./model/object.ts";
 export type {

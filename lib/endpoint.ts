@@ -388,6 +388,7 @@ export class Endpoint implements AsyncDisposable {
       waitOnFirstConnect: options.waitOnFirstConnect,
       replay: options.replay,
       now: this.#now,
+      timers: platform?.timers,
     });
     return { settings, outbox, session };
   }

@@ -13,6 +13,7 @@ import type { EndpointSettings } from "./config/settings.ts";
 import type { OutboxStore } from "./outbox/store.ts";
 import type { FileRunner } from "./jobs/jobs.ts";
 import type { Transport } from "./transport.ts";
+import type { Timers } from "./timers.ts";
 import type { CertificateInfo } from "./tls/certificate.ts";
 
 /** TLS material as PEM text. */
@@ -64,6 +65,18 @@ export interface Platform {
    * @throws {StoreError} When a durable store cannot be opened.
    */
   openStore(settings: EndpointSettings): Promise<OutboxStore>;
+  /**
+   * Opens the endpoint's outbox as a part of one file shared with other endpoints (a gateway's),
+   * committed together; the file is closed with its last store. Absent where stores cannot be
+   * shared (browsers).
+   *
+   * @param settings The endpoint's settings.
+   * @param path The shared file; by default `gateway.outbox.sqlite` where the settings would keep
+   * the endpoint's own file.
+   * @returns The store.
+   * @throws {StoreError} When the file cannot be opened.
+   */
+  openSharedStore?(settings: EndpointSettings, path?: string): Promise<OutboxStore>;
   /** Runs `file://` jobs without a shell; absent where programs cannot run. */
   runFile?: FileRunner;
   /**
@@ -75,6 +88,11 @@ export interface Platform {
    * @throws {SyntaxError} When there is no certificate or it cannot be read.
    */
   readCertificate?(pem: string): CertificateInfo;
+  /**
+   * The timers of reconnect delays and keep-alives (a gateway's shared wheel); the runtime's own
+   * when absent.
+   */
+  timers?: Timers;
 }
 
 let registered: Platform | undefined;

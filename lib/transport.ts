@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { Timers } from "./timers.ts";
+
 /** The last will: published by the broker when the connection is lost without a DISCONNECT. */
 export interface Will {
   /** Its topic. */
@@ -34,6 +36,8 @@ export interface ConnectParams {
   cleanSession: boolean;
   /** Aborts the attempt. */
   signal?: AbortSignal;
+  /** The timers the connection's keep-alive runs on; the runtime's own when absent. */
+  timers?: Timers;
 }
 
 /** One live connection to the broker. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../lib/adapters/sqlite_store.ts";
+import { SqliteFile } from "../lib/adapters/sqlite_file.ts";
 import { StoreError } from "../lib/errors.ts";
 import { MemoryStore } from "../lib/outbox/memory_store.ts";
 import { storeContract } from "./outbox_store_contract.ts";
@@ -20,6 +21,40 @@ storeContract({
       store: SqliteStore.open(path),
       reopen: () => Promise.resolve(SqliteStore.open(path)),
       cleanup: () => Deno.remove(dir, { recursive: true }),
+    };
+  },
+});
+
+// A gateway's endpoints keep their outboxes in one file: each store a table, one transaction. A
+// neighbour with entries of its own shares the file and must never show through.
+storeContract({
+  name: "SqliteStore in a shared file",
+  durable: true,
+  async open() {
+    const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+    const path = `${dir}/gateway.sqlite`;
+    let file = SqliteFile.open(path);
+    const neighbour = SqliteStore.inFile(file, "neighbour");
+    for (let i = 0; i < 3; i++) {
+      neighbour.append({
+        kind: "update",
+        topic: "@update/n",
+        payload: new Uint8Array([9]),
+        retain: true,
+      });
+    }
+    return {
+      store: SqliteStore.inFile(file, "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55"),
+      async reopen() {
+        await file.close();
+        file = SqliteFile.open(path);
+        assert.equal(SqliteStore.inFile(file, "neighbour").usage("updates").messages, 3);
+        return SqliteStore.inFile(file, "0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55");
+      },
+      async cleanup() {
+        await file.close();
+        await Deno.remove(dir, { recursive: true });
+      },
     };
   },
 });

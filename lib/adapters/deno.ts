@@ -16,6 +16,7 @@ import { readCertificate } from "./deno_certificates.ts";
 import { denoConfigReader, readPem } from "./deno_config.ts";
 import { createMqttTransport } from "./mqtt.ts";
 import { SqliteStore } from "./sqlite_store.ts";
+import { SqliteFile } from "./sqlite_file.ts";
 
 /**
  * Tells whether a private key file may be read by others than its owner.
@@ -136,7 +137,58 @@ export async function runFile(
   }
 }
 
-/** The Deno platform. */
+// The shared outbox files open now, with how many stores use each.
+const sharedFiles = new Map<string, { file: SqliteFile; stores: number }>();
+
+/**
+ * Opens an endpoint's outbox as a table of one SQLite file shared by several endpoints: one file,
+ * one connection and one commit for all of them. The file closes when its last store does.
+ *
+ * @param settings The endpoint's settings.
+ * @param path The shared file; by default `gateway.outbox.sqlite` beside where the endpoint would
+ * keep its own.
+ * @returns The store.
+ * @throws {StoreError} When the file cannot be opened or created.
+ */
+export async function openSharedStore(
+  settings: EndpointSettings,
+  path?: string,
+): Promise<OutboxStore> {
+  const file = path ?? `${await storeDirectoryMade(settings)}/gateway.outbox.sqlite`;
+  let shared = sharedFiles.get(file);
+  if (!shared) {
+    shared = { file: SqliteFile.open(file, { synchronous: settings.persistenceSync }), stores: 0 };
+    sharedFiles.set(file, shared);
+  }
+  const entry = shared;
+  const store = SqliteStore.inFile(entry.file, settings.uuid, async () => {
+    if (--entry.stores === 0 && sharedFiles.get(file) === entry) {
+      sharedFiles.delete(file);
+      await entry.file.close();
+    }
+  });
+  entry.stores++;
+  return store;
+}
+
+async function storeDirectoryMade(settings: EndpointSettings): Promise<string> {
+  const dir = storeDirectory(settings);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (cause) {
+    throw new StoreError(`Cannot create the outbox directory ${dir}: ${(cause as Error).message}`, {
+      path: dir,
+      cause,
+    });
+  }
+  return dir;
+}
+
+/**
+ * The Deno platform: properties and certificate files, MQTT.js over TCP or TLS, SQLite outboxes
+ * (one file per endpoint, or one shared by a gateway's), programs for `file://` jobs, and
+ * `node:crypto` for certificates.
+ */
 export const denoPlatform: Platform = {
   loadSettings(name, locations) {
     return loadSettings(name, {
@@ -154,22 +206,12 @@ export const denoPlatform: Platform = {
   },
   async openStore(settings): Promise<OutboxStore> {
     if (settings.persistence !== "file") return new MemoryStore();
-    const dir = storeDirectory(settings);
-    try {
-      await Deno.mkdir(dir, { recursive: true });
-    } catch (cause) {
-      throw new StoreError(
-        `Cannot create the outbox directory ${dir}: ${(cause as Error).message}`,
-        {
-          path: dir,
-          cause,
-        },
-      );
-    }
+    const dir = await storeDirectoryMade(settings);
     return SqliteStore.open(`${dir}/${settings.uuid}.outbox.sqlite`, {
       synchronous: settings.persistenceSync,
     });
   },
+  openSharedStore,
   runFile,
   readCertificate,
 };

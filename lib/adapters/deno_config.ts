@@ -116,6 +116,21 @@ function pemProblem(
     : "it holds no certificate";
 }
 
+// Certificate files are read again on every connection attempt (renewed ones are used at the next
+// reconnect); a gateway's endpoints share a CA file and reconnect together after a broker restart.
+// A file is read only when its modification time or size changed since the last read.
+const pemCache = new Map<string, { mtime: number; size: number; text: string }>();
+
+async function readCached(path: string): Promise<string> {
+  const info = await Deno.stat(path);
+  const mtime = info.mtime?.getTime() ?? NaN;
+  const cached = pemCache.get(path);
+  if (cached && cached.mtime === mtime && cached.size === info.size) return cached.text;
+  const text = await Deno.readTextFile(path);
+  if (Number.isFinite(mtime)) pemCache.set(path, { mtime, size: info.size, text });
+  return text;
+}
+
 /**
  * Reads a PEM file named by the settings and checks that it holds the right kind of block: a
  * certificate (`-----BEGIN CERTIFICATE-----`) for `authorityCert` and `clientCert`, an
@@ -155,7 +170,7 @@ export async function readPem(
   const key = `ssl.${what}`;
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readCached(path);
   } catch (error) {
     const problem = isMissing(error) ? "it does not exist" : describe(error);
     throw new ConfigError(`Cannot read ${key} file ${path}: ${problem}`, {

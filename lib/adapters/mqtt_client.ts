@@ -99,6 +99,15 @@ export function clientOptions(params: ConnectParams, payload: (bytes: Uint8Array
     // Without rescheduling, a PINGREQ goes out every keepalive interval, busy or not.
     log: () => {},
     reschedulePings: false,
+    // On shared timers (a gateway's wheel) when given: one wake-up for many keep-alives.
+    ...(params.timers
+      ? {
+        timerVariant: {
+          set: (fn: () => void, ms: number) => params.timers!.every(ms, fn),
+          clear: (id: number) => params.timers!.cancel(id),
+        },
+      }
+      : {}),
     incomingStore: new ClosableStore(),
     outgoingStore: new ClosableStore(),
     will: {

@@ -1,13 +1,15 @@
 /**
- * The durable outbox store for Deno, on `node:sqlite` in WAL mode. Appends and deletes go into
- * one open write transaction that `commit()` ends, so many values share one commit (group
- * commit) and durability does not cost a disk write per value.
+ * The durable outbox store for Deno, on `node:sqlite`: a table of an SQLite file
+ * (`sqlite_file.ts`), either a file of its own or one shared by the endpoints of a gateway.
+ * Appends and deletes go into the file's open write transaction that `commit()` ends, so many
+ * values share one commit (group commit) and durability does not cost a disk write per value.
  *
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { StatementSync } from "node:sqlite";
 import { StoreError } from "../errors.ts";
+import { SqliteFile, type SqliteFileOptions } from "./sqlite_file.ts";
 import { type MemoryStore, memoryStoreOf } from "../outbox/memory_store.ts";
 import {
   classOf,
@@ -20,15 +22,7 @@ import {
 } from "../outbox/store.ts";
 
 /** Options of {@linkcode SqliteStore.open}. */
-export interface SqliteStoreOptions {
-  /**
-   * `full` makes every commit survive power loss (an fsync per commit); `normal` survives a crash
-   * of the process but may lose the last commits on power loss.
-   *
-   * @default {"full"}
-   */
-  synchronous?: "full" | "normal";
-}
+export type SqliteStoreOptions = SqliteFileOptions;
 
 // Stored by index: append new kinds at the end only.
 const KINDS: OutboxKind[] = [
@@ -45,7 +39,6 @@ const CLASS_KINDS: Record<OutboxClass, [number, number, number]> = {
   logs: [3, 4, 4],
   lifecycle: [5, 6, 6],
 };
-const SCHEMA_VERSION = 1;
 
 interface Row {
   seq: number;
@@ -77,8 +70,10 @@ interface Row {
 export class SqliteStore implements OutboxStore {
   /** The database file. */
   readonly location: string;
-  #db: DatabaseSync;
-  #inTransaction = false;
+  #file: SqliteFile;
+  #ownsFile: boolean;
+  #onClosed?: () => Promise<void>;
+  #stateKey: (key: string) => string;
   #usage: Record<OutboxClass, OutboxUsage> = {
     updates: { messages: 0, bytes: 0 },
     logs: { messages: 0, bytes: 0 },
@@ -93,6 +88,7 @@ export class SqliteStore implements OutboxStore {
   #superseded: StatementSync;
   #getState: StatementSync;
   #setState: StatementSync;
+  #allState: StatementSync;
   #closed = false;
   // Since the open transaction began: entries appended, committed entries deleted, settings
   // written. When the disk fails (full, removed, I/O error), SQLite rolls the transaction back;
@@ -102,36 +98,69 @@ export class SqliteStore implements OutboxStore {
   #txState = new Map<string, string>();
   #fallback: MemoryStore | undefined;
   #failure: StoreError | undefined;
+  #listener = {
+    committed: () => {
+      this.#txAppends.clear();
+      this.#txDeletes.clear();
+      this.#txState.clear();
+    },
+    failed: (cause: unknown, action: string) => this.#degrade(cause, action),
+  };
 
-  private constructor(path: string, db: DatabaseSync) {
-    this.location = path;
-    this.#db = db;
+  private constructor(
+    file: SqliteFile,
+    name: string | undefined,
+    ownsFile: boolean,
+    onClosed?: () => Promise<void>,
+  ) {
+    this.location = name === undefined ? file.path : `${file.path}#${name}`;
+    this.#file = file;
+    this.#ownsFile = ownsFile;
+    this.#onClosed = onClosed;
+    const db = file.db;
+    // The file's own outbox is table "outbox" (as older versions wrote it); a named one has its
+    // table, and its settings are keyed by its name.
+    const table = name === undefined ? "outbox" : `outbox_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+    this.#stateKey = name === undefined ? (key) => key : (key) => `${name}:${key}`;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS "${table}" (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        key TEXT,
+        retain INTEGER NOT NULL,
+        payload BLOB NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS "${table}_key" ON "${table}" (key, seq) WHERE key IS NOT NULL;
+    `);
+    const t = `"${table}"`;
     this.#insert = db.prepare(
-      "INSERT INTO outbox (kind, topic, key, retain, payload) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO ${t} (kind, topic, key, retain, payload) VALUES (?, ?, ?, ?, ?)`,
     );
     this.#select = db.prepare(
-      "SELECT seq, kind, topic, key, retain, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+      `SELECT seq, kind, topic, key, retain, payload FROM ${t} WHERE seq > ? ORDER BY seq LIMIT ?`,
     );
     this.#countRange = db.prepare(
-      "SELECT kind, count(*) AS n, sum(length(payload)) AS bytes FROM outbox WHERE seq BETWEEN ? AND ? GROUP BY kind",
+      `SELECT kind, count(*) AS n, sum(length(payload)) AS bytes FROM ${t} WHERE seq BETWEEN ? AND ? GROUP BY kind`,
     );
-    this.#deleteRangeStatement = db.prepare("DELETE FROM outbox WHERE seq BETWEEN ? AND ?");
+    this.#deleteRangeStatement = db.prepare(`DELETE FROM ${t} WHERE seq BETWEEN ? AND ?`);
     this.#oldest = db.prepare(
-      "SELECT seq, kind, topic, key, retain, payload FROM outbox WHERE kind IN (?, ?, ?) ORDER BY seq LIMIT 1",
+      `SELECT seq, kind, topic, key, retain, payload FROM ${t} WHERE kind IN (?, ?, ?) ORDER BY seq LIMIT 1`,
     );
     this.#superseded = db.prepare(
-      `SELECT o.seq, o.kind, o.topic, o.key, o.retain, o.payload FROM outbox o
+      `SELECT o.seq, o.kind, o.topic, o.key, o.retain, o.payload FROM ${t} o
        WHERE o.kind IN (?, ?, ?) AND o.key IS NOT NULL
-         AND EXISTS (SELECT 1 FROM outbox n WHERE n.key = o.key AND n.seq > o.seq)
+         AND EXISTS (SELECT 1 FROM ${t} n WHERE n.key = o.key AND n.seq > o.seq)
        ORDER BY o.seq LIMIT 1`,
     );
     this.#getState = db.prepare("SELECT value FROM state WHERE key = ?");
     this.#setState = db.prepare(
       "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     );
+    this.#allState = db.prepare("SELECT key, value FROM state");
     for (
       const row of db.prepare(
-        "SELECT kind, count(*) AS n, sum(length(payload)) AS bytes FROM outbox GROUP BY kind",
+        `SELECT kind, count(*) AS n, sum(length(payload)) AS bytes FROM ${t} GROUP BY kind`,
       ).all() as {
         kind: number;
         n: number;
@@ -142,14 +171,15 @@ export class SqliteStore implements OutboxStore {
       usage.messages += row.n;
       usage.bytes += row.bytes ?? 0;
     }
-    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get() as
+    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = ?").get(table) as
       | { seq: number }
       | undefined;
     this.#lastSeq = seq?.seq ?? 0;
+    file.listen(this.#listener);
   }
 
   /**
-   * Opens (or creates) a store file.
+   * Opens (or creates) a store file of its own.
    *
    * @param path The database file; its directory must exist.
    * @param options Durability on power loss.
@@ -157,48 +187,65 @@ export class SqliteStore implements OutboxStore {
    * @throws {StoreError} When the file cannot be opened or created, or is not an outbox.
    */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    let db: DatabaseSync | undefined;
+    const file = SqliteFile.open(path, options);
     try {
-      db = new DatabaseSync(path);
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-      db.exec("PRAGMA busy_timeout = 2000");
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS outbox (
-          seq INTEGER PRIMARY KEY AUTOINCREMENT,
-          kind INTEGER NOT NULL,
-          topic TEXT NOT NULL,
-          key TEXT,
-          retain INTEGER NOT NULL,
-          payload BLOB NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key, seq) WHERE key IS NOT NULL;
-        CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      `);
-      const version = db.prepare("SELECT value FROM meta WHERE name = 'schema'").get() as
-        | { value: string }
-        | undefined;
-      if (!version) {
-        db.prepare("INSERT INTO meta (name, value) VALUES ('schema', ?)").run(
-          String(SCHEMA_VERSION),
-        );
-      } else if (version.value !== String(SCHEMA_VERSION)) {
-        throw new Error(`schema version ${version.value} is not ${SCHEMA_VERSION}`);
-      }
-      const check = db.prepare("PRAGMA quick_check").get() as Record<string, string> | undefined;
-      const verdict = check ? Object.values(check)[0] : "ok";
-      if (verdict !== "ok") throw new Error(`integrity check failed: ${verdict}`);
-      return new SqliteStore(path, db);
+      return new SqliteStore(file, undefined, true);
     } catch (cause) {
-      try {
-        db?.close();
-      } catch {
-        // Already unusable.
-      }
+      file.close();
       throw new StoreError(
         `Cannot open the outbox store ${path}: ${(cause as Error)?.message ?? cause}`,
         { path, cause },
+      );
+    }
+  }
+
+  /**
+   * Opens (or creates) a named store in a file that several stores share: the outboxes of the
+   * endpoints of a gateway, committed together.
+   *
+   * @param file The file.
+   * @param name The store's name (an endpoint's UUID, say); letters, digits, `-` and `_`.
+   * @param onClosed Called once the store is closed (to close the file with its last store).
+   * @returns The store; closing it leaves the file open.
+   * @throws {StoreError} When the store's table cannot be created.
+   *
+   * @example
+   * ```ts
+   * import { SqliteFile } from "./sqlite_file.ts";
+   * import { SqliteStore } from "./sqlite_store.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const dir = await Deno.makeTempDir();
+   * const file = SqliteFile.open(`${dir}/gateway.sqlite`);
+   * const a = SqliteStore.inFile(file, "pump-1"), b = SqliteStore.inFile(file, "pump-2");
+   * a.append({ kind: "update", topic: "t", payload: new Uint8Array([1]), retain: true });
+   * await a.commit();
+   * assert.equal(a.read(0, 10).length, 1);
+   * assert.equal(b.read(0, 10).length, 0);
+   * await a.close();
+   * await b.close();
+   * await file.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  static inFile(
+    file: SqliteFile,
+    name: string,
+    onClosed?: () => Promise<void>,
+  ): SqliteStore {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(name)) {
+      throw new TypeError(
+        `Cannot name an outbox store ${
+          JSON.stringify(name)
+        }: use 1 to 128 letters, digits, "-" or "_"`,
+      );
+    }
+    try {
+      return new SqliteStore(file, name, false, onClosed);
+    } catch (cause) {
+      throw new StoreError(
+        `Cannot open the outbox store ${file.path}#${name}: ${(cause as Error)?.message ?? cause}`,
+        { path: file.path, cause },
       );
     }
   }
@@ -211,25 +258,25 @@ export class SqliteStore implements OutboxStore {
     return this.#fallback === undefined;
   }
 
+  // A write failed: the shared transaction is rolled back, and every store of the file (this one
+  // included) goes on in memory.
+  #fail(cause: unknown, action: string): MemoryStore {
+    this.#file.fail(cause, action);
+    return this.#degrade(cause, action);
+  }
+
   // The disk failed: the rest of the run goes on in memory, with every entry the outbox holds.
   #degrade(cause: unknown, action: string): MemoryStore {
     if (this.#fallback) return this.#fallback;
-    try {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-    } catch {
-      // SQLite may have rolled back by itself.
-    }
-    this.#inTransaction = false;
+    this.#file.unlisten(this.#listener);
     let committed: OutboxEntry[] = [];
     const state = new Map<string, string>();
     try {
       committed = (this.#select.all(0, Number.MAX_SAFE_INTEGER) as unknown as Row[]).map(toEntry);
-      for (
-        const row of this.#db.prepare("SELECT key, value FROM state").all() as {
-          key: string;
-          value: string;
-        }[]
-      ) state.set(row.key, row.value);
+      const prefix = this.#stateKey("");
+      for (const row of this.#allState.all() as { key: string; value: string }[]) {
+        if (row.key.startsWith(prefix)) state.set(row.key.slice(prefix.length), row.value);
+      }
     } catch {
       // Not even readable: what this run appended is all there is.
     }
@@ -262,9 +309,7 @@ export class SqliteStore implements OutboxStore {
     if (this.#closed) {
       throw new StoreError(`The outbox store ${this.location} is closed`, { path: this.location });
     }
-    if (this.#inTransaction) return;
-    this.#db.exec("BEGIN IMMEDIATE");
-    this.#inTransaction = true;
+    this.#file.begin();
   }
 
   /** Adds a message. */
@@ -283,7 +328,7 @@ export class SqliteStore implements OutboxStore {
       seq = Number(result.lastInsertRowid);
     } catch (cause) {
       if (this.#closed) throw cause;
-      return this.#degrade(cause, "append to").append(message);
+      return this.#fail(cause, "append to").append(message);
     }
     // Kept as it is (the contract allows it): no copy on the hot path, dropped at the commit.
     (message as OutboxEntry).seq = seq;
@@ -315,7 +360,7 @@ export class SqliteStore implements OutboxStore {
       this.#deleteSorted(seqs);
     } catch (cause) {
       if (this.#closed) throw cause;
-      this.#degrade(cause, "delete from").delete(seqs);
+      this.#fail(cause, "delete from").delete(seqs);
     }
   }
 
@@ -353,7 +398,7 @@ export class SqliteStore implements OutboxStore {
       return this.#evict(cls, latestPerKey);
     } catch (cause) {
       if (this.#closed) throw cause;
-      return this.#degrade(cause, "evict from").evict(cls, latestPerKey);
+      return this.#fail(cause, "evict from").evict(cls, latestPerKey);
     }
   }
 
@@ -375,7 +420,7 @@ export class SqliteStore implements OutboxStore {
   /** Reads a setting. */
   getState(key: string): string | undefined {
     if (this.#fallback) return this.#fallback.getState(key);
-    return (this.#getState.get(key) as { value: string } | undefined)?.value;
+    return (this.#getState.get(this.#stateKey(key)) as { value: string } | undefined)?.value;
   }
 
   /** Writes a setting. */
@@ -383,43 +428,35 @@ export class SqliteStore implements OutboxStore {
     if (this.#fallback) return this.#fallback.setState(key, value);
     try {
       this.#begin();
-      this.#setState.run(key, value);
+      this.#setState.run(this.#stateKey(key), value);
       this.#txState.set(key, value);
     } catch (cause) {
       if (this.#closed) throw cause;
-      this.#degrade(cause, "write to").setState(key, value);
+      this.#fail(cause, "write to").setState(key, value);
     }
   }
 
   /**
-   * Commits the open transaction. Once the disk has failed, every call rejects: nothing can be
-   * made durable any more (the outbox then keeps working in memory).
+   * Commits the file's open transaction (for every store of the file). Once the disk has failed,
+   * every call rejects: nothing can be made durable any more (the outbox then keeps working in
+   * memory).
    */
   commit(): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
-    if (!this.#inTransaction) return Promise.resolve();
-    try {
-      this.#db.exec("COMMIT");
-      this.#inTransaction = false;
-      this.#txAppends.clear();
-      this.#txDeletes.clear();
-      this.#txState.clear();
-      return Promise.resolve();
-    } catch (cause) {
-      if (this.#closed) return Promise.reject(cause);
-      this.#degrade(cause, "commit");
-      return Promise.reject(this.#failure);
-    }
+    if (this.#closed) return Promise.resolve();
+    return this.#file.commit() ? Promise.resolve() : Promise.reject(this.#failure);
   }
 
-  /** Commits and closes the database. */
+  /** Commits, and closes the file when it is the store's own. */
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
       if (!this.#fallback) await this.commit();
     } finally {
       this.#closed = true;
-      this.#db.close();
+      this.#file.unlisten(this.#listener);
+      if (this.#ownsFile) await this.#file.close();
+      await this.#onClosed?.();
     }
   }
 }

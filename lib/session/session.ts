@@ -15,6 +15,7 @@ import { ClosedError, CloudioError, ConnectionError } from "../errors.ts";
 import type { MessageFormat } from "../model/types.ts";
 import type { Outbox, ReplayMode } from "../outbox/outbox.ts";
 import type { Reporter } from "../reporter.ts";
+import type { Timers } from "../timers.ts";
 import type { EndpointTopics } from "../topics.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import type { EndpointState } from "../status.ts";
@@ -69,6 +70,8 @@ export interface SessionOptions {
   replay?: ReplayMode;
   /** The clock, in ms. */
   now(): number;
+  /** The timers of reconnect delays and keep-alives; the runtime's own when absent. */
+  timers?: Timers;
 }
 
 const STOP = Symbol("stop");
@@ -152,6 +155,7 @@ export class Session {
           connectTimeout: settings.connectTimeout,
           cleanSession: settings.cleanSession,
           signal,
+          timers: this.#options.timers,
         }, this.#options.receive);
         const birth = await untilStopped(this.#birth(connection, transport));
         if (birth === STOP) {
@@ -212,7 +216,7 @@ export class Session {
       if (lost && !(lost instanceof ConnectionError) && lost instanceof CloudioError) {
         reporter.report(lost);
       }
-      await sleep(retryIn, signal);
+      await sleep(retryIn, signal, this.#options.timers);
     }
     if (first) firstReject(new ClosedError("The endpoint was closed before it came online"));
   }
@@ -270,14 +274,21 @@ export class Session {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal, timers?: Timers): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
+    let cancel: () => void;
+    const done = () => {
+      cancel();
       signal.removeEventListener("abort", done);
       resolve();
+    };
+    if (timers) {
+      const id = timers.after(ms, done);
+      cancel = () => timers.cancel(id);
+    } else {
+      const timer = setTimeout(done, ms);
+      cancel = () => clearTimeout(timer);
     }
     signal.addEventListener("abort", done, { once: true });
   });

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { TimerWheel } from "./timers.ts";
+
+// `Deno.test` without the Deno namespace types: lib/ is also checked against web-only libraries.
+declare const Deno: { test(name: string, fn: () => void | Promise<void>): void };
+
+Deno.test("TimerWheel runs a thousand periodic timers in a few wake-ups", async () => {
+  const wheel = new TimerWheel({ resolution: 50 });
+  const batches = new Set<number>();
+  let fired = 0;
+  const ids = Array.from({ length: 1000 }, (_, i) =>
+    wheel.every(30 + (i % 30), () => {
+      fired++;
+      batches.add(Math.round(performance.now()));
+    }));
+  assert.equal(wheel.size, 1000);
+  await new Promise((resolve) => setTimeout(resolve, 130));
+  for (const id of ids) wheel.cancel(id);
+  assert.equal(wheel.size, 0);
+  wheel.close();
+  // Every timer fired (at least once), in at most a wake-up per 50 ms step (and rounding).
+  assert.ok(fired >= 1000, `${fired} calls`);
+  assert.ok(batches.size <= 4, `${batches.size} wake-ups`);
+});
+
+Deno.test("TimerWheel runs a one-shot timer once and not after it is cancelled", async () => {
+  const wheel = new TimerWheel({ resolution: 5 });
+  let once = 0, cancelled = 0;
+  wheel.after(10, () => once++);
+  const id = wheel.after(10, () => cancelled++);
+  wheel.cancel(id);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.deepEqual([once, cancelled, wheel.size], [1, 0, 0]);
+  wheel.close();
+  assert.throws(() => wheel.after(1, () => {}), /closed/);
+});
