@@ -69,6 +69,60 @@ export interface RabbitMqOptions {
   logLevel?: "debug" | "info" | "warning" | "error";
   /** More `rabbitmq.conf` lines, appended to the generated ones. */
   extraConfig?: string[];
+  /**
+   * The epmd, Erlang cookie, ports and cloud password to share with other nodes, so that they
+   * can form a cluster (`tests/_rabbitmq_cluster.ts`). The node neither stops nor removes it.
+   *
+   * @default {a host of its own, in the node's directory, gone with the node}
+   */
+  host?: RabbitMqHost;
+  /**
+   * The Erlang node name.
+   *
+   * @default {`cloudio-<random>@localhost`}
+   */
+  nodeName?: string;
+}
+
+/**
+ * What the nodes of one cluster share on this machine: a private epmd on a loopback port of its
+ * own, one `HOME` holding the Erlang cookie (the server and `rabbitmqctl` both read it there), the
+ * free ports handed out so far, and the password of the test cloud's user.
+ */
+export interface RabbitMqHost extends AsyncDisposable {
+  /** The `HOME` of the nodes and of `rabbitmqctl`, with `.erlang.cookie`. */
+  readonly home: string;
+  /** The private epmd's port (`ERL_EPMD_PORT`). */
+  readonly epmdPort: number;
+  /** The password of the `cloud` user, the anonymous login of the cloud listeners. */
+  readonly cloudPassword: string;
+  /**
+   * A loopback port that is free now and was not handed out by this host before: the single
+   * place where the RabbitMQ helpers pick ports.
+   *
+   * @returns The port.
+   */
+  port(): number;
+  /** Starts the private epmd unless it runs; resolves when it accepts connections. */
+  startEpmd(): Promise<void>;
+}
+
+/**
+ * Creates a host for the nodes of a cluster: a temporary `HOME` with a random cookie, and the
+ * port of a private epmd, which starts with the first node. Dispose of it (after the nodes) to
+ * kill epmd and remove the directory.
+ *
+ * @returns The host.
+ */
+export async function createRabbitMqHost(): Promise<RabbitMqHost> {
+  const host = new Host(await Deno.makeTempDir({ prefix: "cloudio-rabbitmq-home-" }), true);
+  try {
+    await host.writeCookie();
+  } catch (error) {
+    await host[Symbol.asyncDispose]();
+    throw error;
+  }
+  return host;
 }
 
 /** Timings and memory of a node, measured by {@linkcode RabbitMq}. */
@@ -258,14 +312,14 @@ class RabbitMqNode implements RabbitMq {
   readonly #dir: string;
   readonly #binDir: string;
   readonly #options: RabbitMqOptions;
-  readonly #ports: { tls: number; cloud: number; amqp: number; dist: number; epmd: number };
-  readonly #cloudPassword = crypto.randomUUID();
-  readonly #epmdPath = findEpmd()!;
-  #epmd: Deno.ChildProcess | undefined;
+  readonly #host: RabbitMqHost;
+  /** The node's own host (in its directory), disposed of with it; none in a cluster. */
+  readonly #ownHost: Host | undefined;
+  readonly #ports: { tls: number; cloud: number; amqp: number; dist: number };
+  readonly #watchdog = new Watchdog();
   #child: Deno.ChildProcess | undefined;
   #exited: Promise<Deno.CommandStatus> | undefined;
   #drained: Promise<void> | undefined;
-  #watchdog: Deno.ChildProcess | undefined;
   #vmPid: number | undefined;
   #console = "";
 
@@ -274,15 +328,11 @@ class RabbitMqNode implements RabbitMq {
     this.#dir = dir;
     this.#binDir = binDir;
     this.#options = options;
-    this.nodeName = `cloudio-${crypto.randomUUID().slice(0, 8)}@localhost`;
-    const taken = new Set<number>();
-    this.#ports = {
-      tls: freePort(taken),
-      cloud: freePort(taken),
-      amqp: freePort(taken),
-      dist: freePort(taken),
-      epmd: freePort(taken),
-    };
+    this.nodeName = options.nodeName ?? `cloudio-${crypto.randomUUID().slice(0, 8)}@localhost`;
+    this.#ownHost = options.host ? undefined : new Host(dir);
+    this.#host = options.host ?? this.#ownHost!;
+    const host = this.#host;
+    this.#ports = { tls: host.port(), cloud: host.port(), amqp: host.port(), dist: host.port() };
     globalThis.addEventListener("unload", this.#onUnload);
   }
 
@@ -307,7 +357,7 @@ class RabbitMqNode implements RabbitMq {
   #env(): Record<string, string> {
     const dir = this.#dir;
     return {
-      HOME: dir,
+      HOME: this.#host.home,
       // Not /etc/rabbitmq/rabbitmq-env.conf, which names the system node.
       RABBITMQ_CONF_ENV_FILE: `${dir}/rabbitmq-env.conf`,
       RABBITMQ_NODENAME: this.nodeName,
@@ -321,7 +371,7 @@ class RabbitMqNode implements RabbitMq {
       RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
       RABBITMQ_PID_FILE: `${dir}/rabbitmq.pid`,
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
-      ERL_EPMD_PORT: String(this.#ports.epmd),
+      ERL_EPMD_PORT: String(this.#host.epmdPort),
       ERL_EPMD_ADDRESS: "127.0.0.1",
     };
   }
@@ -329,11 +379,7 @@ class RabbitMqNode implements RabbitMq {
   async prepare(): Promise<void> {
     const dir = this.#dir;
     const pki = this.pki;
-    const cookie = Array.from(
-      crypto.getRandomValues(new Uint8Array(20)),
-      (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[b % 26],
-    ).join("");
-    await Deno.writeTextFile(`${dir}/.erlang.cookie`, cookie, { mode: 0o400 });
+    await this.#ownHost?.writeCookie();
     await Deno.writeTextFile(
       `${dir}/rabbitmq-env.conf`,
       "# empty: everything is in the environment\n",
@@ -362,10 +408,10 @@ class RabbitMqNode implements RabbitMq {
       `mqtt.listeners.tcp.1 = 127.0.0.1:${this.#ports.cloud}`,
       "mqtt.allow_anonymous = true",
       "mqtt.default_user = cloud",
-      `mqtt.default_pass = ${this.#cloudPassword}`,
+      `mqtt.default_pass = ${this.#host.cloudPassword}`,
       "# Seeded on the first boot instead of guest, permissions .* .* .*, no topic permissions.",
       "default_user = cloud",
-      `default_pass = ${this.#cloudPassword}`,
+      `default_pass = ${this.#host.cloudPassword}`,
       "default_user_tags.administrator = false",
       "",
       "log.console = false",
@@ -381,7 +427,7 @@ class RabbitMqNode implements RabbitMq {
   async start(): Promise<void> {
     if (this.#child) return;
     const began = performance.now();
-    await this.#startEpmd();
+    await this.#host.startEpmd();
     const logStart = this.log().length;
     const consoleStart = this.#console.length;
     await Deno.remove(`${this.#dir}/rabbitmq.pid`).catch(() => {});
@@ -407,7 +453,7 @@ class RabbitMqNode implements RabbitMq {
     this.#drained = Promise.all([this.#drain(child.stdout), this.#drain(child.stderr)]).then(
       () => {},
     );
-    await this.#armWatchdog();
+    await this.#watchdog.arm([this.#vmPid]);
 
     const timeout = this.#options.startTimeout ?? START_TIMEOUT_MS;
     const deadline = Date.now() + timeout;
@@ -422,7 +468,7 @@ class RabbitMqNode implements RabbitMq {
         const pid = await this.#readPidFile();
         if (pid !== undefined && pid !== this.#vmPid) {
           this.#vmPid = pid; // an older rabbitmq-server script that keeps a shell in between
-          await this.#armWatchdog();
+          await this.#watchdog.arm([pid]);
         }
         this.#stats.starts.push(Math.round(performance.now() - began));
         this.#sampleRss();
@@ -578,17 +624,16 @@ class RabbitMqNode implements RabbitMq {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
-    await this.#stopEpmd();
+    await this.#ownHost?.[Symbol.asyncDispose]();
     globalThis.removeEventListener("unload", this.#onUnload);
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 
   /** Safety net when a test forgot (or crashed before) disposing of the node. */
   readonly #onUnload = () => {
-    for (const pid of [this.#vmPid, this.#epmd?.pid]) {
-      if (pid === undefined) continue;
+    if (this.#vmPid !== undefined) {
       try {
-        Deno.kill(pid, "SIGKILL");
+        Deno.kill(this.#vmPid, "SIGKILL");
       } catch {
         // already gone
       }
@@ -599,81 +644,6 @@ class RabbitMqNode implements RabbitMq {
       // best effort
     }
   };
-
-  /**
-   * The node's epmd, private (own port) so that nothing is registered with, or left running
-   * beside, a system epmd. Erlang would otherwise start a detached `epmd -daemon` that outlives
-   * the tests.
-   */
-  async #startEpmd(): Promise<void> {
-    if (this.#epmd) return;
-    const epmd = new Deno.Command(this.#epmdPath, {
-      args: ["-port", String(this.#ports.epmd), "-address", "127.0.0.1"],
-      env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    this.#epmd = epmd;
-    let exited = false;
-    epmd.status.then(() => exited = true);
-    const deadline = Date.now() + 10_000;
-    while (!exited && Date.now() < deadline) {
-      if (await accepts(this.#ports.epmd)) return;
-      await delay(20);
-    }
-    await this.#stopEpmd();
-    throw new Error(`Cannot start epmd on port ${this.#ports.epmd}`);
-  }
-
-  async #stopEpmd(): Promise<void> {
-    const epmd = this.#epmd;
-    if (!epmd) return;
-    this.#epmd = undefined;
-    try {
-      epmd.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-    await epmd.status;
-    await this.#disarmWatchdog();
-  }
-
-  /**
-   * A `sh` that waits for its stdin to close, then kills the VM and epmd: the pipe closes when
-   * this process dies, however it dies (SIGKILL included), so no node outlives the tests.
-   */
-  async #armWatchdog(): Promise<void> {
-    await this.#disarmWatchdog();
-    const pids = [this.#vmPid, this.#epmd?.pid].filter((p) => p !== undefined);
-    const watchdog = new Deno.Command("/bin/sh", {
-      args: [
-        "-c",
-        'while read -r _; do :; done; kill -9 "$@" 2>/dev/null',
-        "watchdog",
-        ...pids.map(String),
-      ],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    watchdog.unref();
-    this.#watchdog = watchdog;
-  }
-
-  async #disarmWatchdog(): Promise<void> {
-    const watchdog = this.#watchdog;
-    if (!watchdog) return;
-    this.#watchdog = undefined;
-    watchdog.ref(); // or the event loop may end while its exit is awaited
-    try {
-      watchdog.kill("SIGKILL"); // before its stdin closes, so it kills nothing
-    } catch {
-      // already exited
-    }
-    await watchdog.status;
-    await watchdog.stdin.close().catch(() => {});
-  }
 
   #signal(signal: Deno.Signal): void {
     for (const pid of new Set([this.#vmPid, this.#child?.pid])) {
@@ -700,8 +670,7 @@ class RabbitMqNode implements RabbitMq {
     this.#exited = undefined;
     this.#drained = undefined;
     this.#vmPid = undefined;
-    // Keep epmd's watchdog alive; the VM is gone.
-    await this.#armWatchdog();
+    await this.#watchdog.disarm();
   }
 
   async #readPidFile(): Promise<number | undefined> {
@@ -735,6 +704,141 @@ class RabbitMqNode implements RabbitMq {
       // the pipe closes when the node dies
     }
     this.#console += decoder.decode();
+  }
+}
+
+/** A {@linkcode RabbitMqHost}: of a cluster (`createRabbitMqHost`), or of a lone node. */
+class Host implements RabbitMqHost {
+  readonly home: string;
+  readonly epmdPort: number;
+  readonly cloudPassword = crypto.randomUUID();
+  readonly #taken = new Set<number>();
+  readonly #epmdPath = findEpmd()!;
+  readonly #watchdog = new Watchdog();
+  #epmd: Deno.ChildProcess | undefined;
+
+  /**
+   * @param home The directory for the cookie.
+   * @param ownsHome Whether disposing removes `home` (a cluster's; a lone node removes its own
+   * directory itself).
+   */
+  constructor(home: string, readonly ownsHome = false) {
+    this.home = home;
+    this.epmdPort = this.port();
+    globalThis.addEventListener("unload", this.#onUnload);
+  }
+
+  port(): number {
+    return freePort(this.#taken);
+  }
+
+  async writeCookie(): Promise<void> {
+    const cookie = Array.from(
+      crypto.getRandomValues(new Uint8Array(20)),
+      (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[b % 26],
+    ).join("");
+    await Deno.writeTextFile(`${this.home}/.erlang.cookie`, cookie, { mode: 0o400 });
+  }
+
+  /**
+   * The nodes' epmd, private (own port) so that nothing is registered with, or left running
+   * beside, a system epmd. Erlang would otherwise start a detached `epmd -daemon` that outlives
+   * the tests.
+   */
+  async startEpmd(): Promise<void> {
+    if (this.#epmd) return;
+    const epmd = new Deno.Command(this.#epmdPath, {
+      args: ["-port", String(this.epmdPort), "-address", "127.0.0.1"],
+      env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    this.#epmd = epmd;
+    await this.#watchdog.arm([epmd.pid]);
+    let exited = false;
+    epmd.status.then(() => exited = true);
+    const deadline = Date.now() + 10_000;
+    while (!exited && Date.now() < deadline) {
+      if (await accepts(this.epmdPort)) return;
+      await delay(20);
+    }
+    await this.#stopEpmd();
+    throw new Error(`Cannot start epmd on port ${this.epmdPort}`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#stopEpmd();
+    globalThis.removeEventListener("unload", this.#onUnload);
+    if (this.ownsHome) await Deno.remove(this.home, { recursive: true }).catch(() => {});
+  }
+
+  async #stopEpmd(): Promise<void> {
+    const epmd = this.#epmd;
+    if (!epmd) return;
+    this.#epmd = undefined;
+    try {
+      epmd.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await epmd.status;
+    await this.#watchdog.disarm();
+  }
+
+  readonly #onUnload = () => {
+    try {
+      this.#epmd?.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    if (!this.ownsHome) return;
+    try {
+      Deno.removeSync(this.home, { recursive: true });
+    } catch {
+      // best effort
+    }
+  };
+}
+
+/**
+ * A `sh` that waits for its stdin to close, then kills the given processes: the pipe closes when
+ * this process dies, however it dies (SIGKILL included), so no node or epmd outlives the tests.
+ */
+class Watchdog {
+  #child: Deno.ChildProcess | undefined;
+
+  /** Watches `pids` (instead of what was watched before). */
+  async arm(pids: number[]): Promise<void> {
+    await this.disarm();
+    const watchdog = new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        'while read -r _; do :; done; kill -9 "$@" 2>/dev/null',
+        "watchdog",
+        ...pids.map(String),
+      ],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    watchdog.unref();
+    this.#child = watchdog;
+  }
+
+  /** Stops watching, killing nothing. */
+  async disarm(): Promise<void> {
+    const watchdog = this.#child;
+    if (!watchdog) return;
+    this.#child = undefined;
+    watchdog.ref(); // or the event loop may end while its exit is awaited
+    try {
+      watchdog.kill("SIGKILL"); // before its stdin closes, so it kills nothing
+    } catch {
+      // already exited
+    }
+    await watchdog.status;
+    await watchdog.stdin.close().catch(() => {});
   }
 }
 
