@@ -21,8 +21,8 @@
  * The node is run by `/usr/lib/rabbitmq/bin/rabbitmq-server` directly: `/usr/sbin/rabbitmq-server`
  * is a Debian wrapper that, as root, switches to the `rabbitmq` user (who cannot read the test
  * PKI, a root-only temporary directory) and works in `/var/lib/rabbitmq`. The Erlang VM is the
- * child process itself, and a small watchdog kills it (and the private epmd) if the test process
- * dies without stopping it. Nothing else is needed: no `rabbitmq-plugins enable` (the node reads
+ * child process itself, and a small watchdog kills it (and the private epmd) and removes its
+ * directory if the test process dies without stopping it. Nothing else is needed: no `rabbitmq-plugins enable` (the node reads
  * its own `enabled_plugins` file), no service.
  *
  * @example One node for a whole test file
@@ -453,7 +453,7 @@ class RabbitMqNode implements RabbitMq {
     this.#drained = Promise.all([this.#drain(child.stdout), this.#drain(child.stderr)]).then(
       () => {},
     );
-    await this.#watchdog.arm([this.#vmPid]);
+    await this.#watchdog.arm([this.#vmPid], this.#dir);
 
     const timeout = this.#options.startTimeout ?? START_TIMEOUT_MS;
     const deadline = Date.now() + timeout;
@@ -468,7 +468,7 @@ class RabbitMqNode implements RabbitMq {
         const pid = await this.#readPidFile();
         if (pid !== undefined && pid !== this.#vmPid) {
           this.#vmPid = pid; // an older rabbitmq-server script that keeps a shell in between
-          await this.#watchdog.arm([pid]);
+          await this.#watchdog.arm([pid], this.#dir);
         }
         this.#stats.starts.push(Math.round(performance.now() - began));
         this.#sampleRss();
@@ -624,6 +624,7 @@ class RabbitMqNode implements RabbitMq {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+    await this.#watchdog.disarm();
     await this.#ownHost?.[Symbol.asyncDispose]();
     globalThis.removeEventListener("unload", this.#onUnload);
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
@@ -670,7 +671,7 @@ class RabbitMqNode implements RabbitMq {
     this.#exited = undefined;
     this.#drained = undefined;
     this.#vmPid = undefined;
-    await this.#watchdog.disarm();
+    await this.#watchdog.arm([], this.#dir); // the files, until disposed of
   }
 
   async #readPidFile(): Promise<number | undefined> {
@@ -755,7 +756,7 @@ class Host implements RabbitMqHost {
       stderr: "null",
     }).spawn();
     this.#epmd = epmd;
-    await this.#watchdog.arm([epmd.pid]);
+    await this.#watchdog.arm([epmd.pid], this.ownsHome ? this.home : undefined);
     let exited = false;
     epmd.status.then(() => exited = true);
     const deadline = Date.now() + 10_000;
@@ -802,22 +803,29 @@ class Host implements RabbitMqHost {
 }
 
 /**
- * A `sh` that waits for its stdin to close, then kills the given processes: the pipe closes when
- * this process dies, however it dies (SIGKILL included), so no node or epmd outlives the tests.
+ * A `sh` that waits for its stdin to close, then kills the given processes, waits (up to 5 s) for
+ * them to go, and removes a directory: the pipe closes when this process dies, however it dies
+ * (SIGKILL included), so no node or epmd outlives the tests, and neither do their files.
  */
 class Watchdog {
   #child: Deno.ChildProcess | undefined;
 
-  /** Watches `pids` (instead of what was watched before). */
-  async arm(pids: number[]): Promise<void> {
+  /** Watches `pids` and `dir` (instead of what was watched before). */
+  async arm(pids: number[], dir?: string): Promise<void> {
     await this.disarm();
     const watchdog = new Deno.Command("/bin/sh", {
       args: [
         "-c",
-        'while read -r _; do :; done; kill -9 "$@" 2>/dev/null',
+        [
+          "while read -r _; do :; done",
+          'kill -9 "$@" 2>/dev/null',
+          'i=0; while [ "$i" -lt 50 ] && kill -0 "$@" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done',
+          '[ -z "$WATCHDOG_DIR" ] || rm -rf -- "$WATCHDOG_DIR"',
+        ].join("\n"),
         "watchdog",
         ...pids.map(String),
       ],
+      env: { WATCHDOG_DIR: dir ?? "" },
       stdin: "piped",
       stdout: "null",
       stderr: "null",
@@ -826,7 +834,7 @@ class Watchdog {
     this.#child = watchdog;
   }
 
-  /** Stops watching, killing nothing. */
+  /** Stops watching, killing and removing nothing. */
   async disarm(): Promise<void> {
     const watchdog = this.#child;
     if (!watchdog) return;
