@@ -3,9 +3,9 @@
  * (protocol §3, §9), with the MQTT plugin, TLS and certificate login.
  *
  * {@linkcode startRabbitMq} runs Debian's `rabbitmq-server` as a node of its own
- * (`cloudio-<random>@localhost`) on free loopback ports, with its own epmd, Erlang cookie, data,
- * logs and configuration in a temporary directory, so the system instance (`rabbit@localhost`,
- * port 5672) is never touched:
+ * (`cloudio-<random>@localhost`) on free loopback ports (from `_ports.ts`), with its own data, logs
+ * and configuration in a temporary directory, and a private epmd and Erlang cookie, so the system
+ * instance (`rabbit@localhost`, port 5672, the system epmd) is never touched:
  *
  * - `tlsUrl`: the endpoint listener. TLS 1.2, `verify_peer` + `fail_if_no_peer_cert`, CA and
  *   server certificate from {@linkcode testPki}; the login name is the certificate's CN
@@ -21,9 +21,20 @@
  * The node is run by `/usr/lib/rabbitmq/bin/rabbitmq-server` directly: `/usr/sbin/rabbitmq-server`
  * is a Debian wrapper that, as root, switches to the `rabbitmq` user (who cannot read the test
  * PKI, a root-only temporary directory) and works in `/var/lib/rabbitmq`. The Erlang VM is the
- * child process itself, and a small watchdog kills it (and the private epmd) if the test process
- * dies without stopping it. Nothing else is needed: no `rabbitmq-plugins enable` (the node reads
- * its own `enabled_plugins` file), no service.
+ * child process itself. Nothing else is needed: no `rabbitmq-plugins enable` (the node reads its
+ * own `enabled_plugins` file), no service.
+ *
+ * Three pieces:
+ *
+ * - {@linkcode RabbitMqHost}: what the nodes of one cluster share on this machine, the private
+ *   epmd, the `HOME` with the Erlang cookie, and the cloud user's password. A lone node makes one of
+ *   its own in its directory; {@linkcode createRabbitMqHost} makes one for several nodes
+ *   (`_rabbitmq_cluster.ts`).
+ * - The node ({@linkcode RabbitMq}): its ports, configuration, data and log, the VM's lifecycle.
+ *   A first start that fails because a port was taken is tried again on new ports
+ *   (`retryOnAddressInUse` of `_ports.ts`); so is the host's epmd.
+ * - A watchdog per node and per host: a `sh` that kills the VM or epmd and removes the files when
+ *   the test process dies without stopping them, however it dies (SIGKILL included).
  *
  * @example One node for a whole test file
  * ```ts ignore
@@ -70,6 +81,60 @@ export interface RabbitMqOptions {
   logLevel?: "debug" | "info" | "warning" | "error";
   /** More `rabbitmq.conf` lines, appended to the generated ones. */
   extraConfig?: string[];
+  /**
+   * The epmd, Erlang cookie and cloud password to share with other nodes, so that they can form
+   * a cluster (`tests/_rabbitmq_cluster.ts`). The node neither stops nor removes it.
+   *
+   * @default {a host of its own, in the node's directory, gone with the node}
+   */
+  host?: RabbitMqHost;
+  /**
+   * The Erlang node name.
+   *
+   * @default {`cloudio-<random>@localhost`}
+   */
+  nodeName?: string;
+}
+
+/**
+ * What the nodes of one cluster share on this machine: a private epmd on a loopback port of its
+ * own, one `HOME` holding the Erlang cookie (the server and `rabbitmqctl` both read it there), and
+ * the password of the test cloud's user. Every node still has ports of its own.
+ */
+export interface RabbitMqHost extends AsyncDisposable {
+  /** The `HOME` of the nodes and of `rabbitmqctl`, with `.erlang.cookie`. */
+  readonly home: string;
+  /**
+   * The private epmd's port (`ERL_EPMD_PORT`). Final once {@linkcode RabbitMqHost.startEpmd}
+   * resolved: until then, a port found taken is replaced.
+   */
+  readonly epmdPort: number;
+  /** The password of the `cloud` user, the anonymous login of the cloud listeners. */
+  readonly cloudPassword: string;
+  /**
+   * Starts the private epmd unless it runs (on another port if its port was taken); resolves
+   * when it accepts connections.
+   *
+   * @throws {Error} When epmd does not start.
+   */
+  startEpmd(): Promise<void>;
+}
+
+/**
+ * Creates a host for the nodes of a cluster: a temporary `HOME` with a random cookie, and the
+ * port of a private epmd, which starts with the first node. Dispose of it (after the nodes) to
+ * kill epmd and remove the directory.
+ *
+ * @returns The host.
+ */
+export async function createRabbitMqHost(): Promise<RabbitMqHost> {
+  const home = await Deno.makeTempDir({ prefix: "cloudio-rabbitmq-home-" });
+  try {
+    return await Host.create(home, true);
+  } catch (error) {
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+    throw error;
+  }
 }
 
 /** Timings and memory of a node, measured by {@linkcode RabbitMq}. */
@@ -170,15 +235,17 @@ export interface RabbitMq extends AsyncDisposable {
 const START_TIMEOUT_MS = 90_000;
 const CTL_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
+const EPMD_TIMEOUT_MS = 10_000;
 const VHOST = "/";
 
 /**
  * Starts a private RabbitMQ node with the MQTT plugin, certificate login and a test cloud
  * listener on free loopback ports.
  *
- * Dispose of it (`await using`) to stop it and remove its directory.
+ * Dispose of it (`await using`) to stop it and remove its directory (and its host, unless the
+ * host was given in `options`).
  *
- * @param options Where RabbitMQ is, timeouts, log level and extra configuration.
+ * @param options Where RabbitMQ is, timeouts, log level, extra configuration, a shared host.
  * @returns The started node.
  * @throws {Error} When RabbitMQ is not installed or the node does not start; the message
  * includes its output and log.
@@ -189,7 +256,14 @@ export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<Rabb
   if (missing) throw new Error(`Cannot start RabbitMQ: ${missing}`);
   const pki = await testPki();
   const dir = await Deno.makeTempDir({ prefix: "cloudio-rabbitmq-" });
-  const node = new RabbitMqNode(pki, dir, binDir, options);
+  let host: RabbitMqHost;
+  try {
+    host = options.host ?? await Host.create(dir, false);
+  } catch (error) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  const node = new RabbitMqNode(pki, dir, binDir, options, host, options.host === undefined);
   try {
     // The ports are chosen before the node binds them: on a clash, start again on others.
     await retryOnAddressInUse(async () => {
@@ -255,6 +329,19 @@ export function topicPermissions(uuid: string): { write: string; read: string } 
   };
 }
 
+/** The ports a node listens on (its epmd's is the host's). */
+interface NodePorts {
+  tls: number;
+  cloud: number;
+  amqp: number;
+  dist: number;
+}
+
+/**
+ * A {@linkcode RabbitMq}: one node's ports, files and Erlang VM. The epmd, cookie and cloud
+ * password are its host's; a watchdog kills the VM and removes the node's directory if the test
+ * process dies first.
+ */
 class RabbitMqNode implements RabbitMq {
   readonly pki: TestPki;
   readonly nodeName: string;
@@ -262,30 +349,40 @@ class RabbitMqNode implements RabbitMq {
   readonly #dir: string;
   readonly #binDir: string;
   readonly #options: RabbitMqOptions;
-  #ports: { tls: number; cloud: number; amqp: number; dist: number; epmd: number };
-  readonly #cloudPassword = crypto.randomUUID();
-  readonly #epmdPath = findEpmd()!;
-  #epmd: Deno.ChildProcess | undefined;
+  readonly #host: RabbitMqHost;
+  /** Whether the host is the node's own (in its directory), disposed of with it. */
+  readonly #ownsHost: boolean;
+  readonly #watchdog = new Watchdog();
+  #ports: NodePorts = freshPorts();
   #child: Deno.ChildProcess | undefined;
   #exited: Promise<Deno.CommandStatus> | undefined;
   #drained: Promise<void> | undefined;
-  #watchdog: Deno.ChildProcess | undefined;
   #vmPid: number | undefined;
   #console = "";
 
-  constructor(pki: TestPki, dir: string, binDir: string, options: RabbitMqOptions) {
+  constructor(
+    pki: TestPki,
+    dir: string,
+    binDir: string,
+    options: RabbitMqOptions,
+    host: RabbitMqHost,
+    ownsHost: boolean,
+  ) {
     this.pki = pki;
     this.#dir = dir;
     this.#binDir = binDir;
     this.#options = options;
-    this.nodeName = `cloudio-${crypto.randomUUID().slice(0, 8)}@localhost`;
-    this.#ports = freshPorts();
+    this.#host = host;
+    this.#ownsHost = ownsHost;
+    this.nodeName = options.nodeName ?? `cloudio-${crypto.randomUUID().slice(0, 8)}@localhost`;
     globalThis.addEventListener("unload", this.#onUnload);
   }
 
-  /** Chooses new ports (before the first successful start only: restarts keep the URLs). */
-  async pickPorts(): Promise<void> {
-    await this.#stopEpmd();
+  /**
+   * Chooses new ports (before the first successful start only: restarts keep the URLs). The
+   * host's epmd keeps its port: the host finds another one itself when that one is taken.
+   */
+  pickPorts(): void {
     this.#ports = freshPorts();
   }
 
@@ -310,7 +407,7 @@ class RabbitMqNode implements RabbitMq {
   #env(): Record<string, string> {
     const dir = this.#dir;
     return {
-      HOME: dir,
+      HOME: this.#host.home,
       // Not /etc/rabbitmq/rabbitmq-env.conf, which names the system node.
       RABBITMQ_CONF_ENV_FILE: `${dir}/rabbitmq-env.conf`,
       RABBITMQ_NODENAME: this.nodeName,
@@ -324,7 +421,7 @@ class RabbitMqNode implements RabbitMq {
       RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
       RABBITMQ_PID_FILE: `${dir}/rabbitmq.pid`,
       RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
-      ERL_EPMD_PORT: String(this.#ports.epmd),
+      ERL_EPMD_PORT: String(this.#host.epmdPort),
       ERL_EPMD_ADDRESS: "127.0.0.1",
     };
   }
@@ -332,11 +429,6 @@ class RabbitMqNode implements RabbitMq {
   async prepare(): Promise<void> {
     const dir = this.#dir;
     const pki = this.pki;
-    const cookie = Array.from(
-      crypto.getRandomValues(new Uint8Array(20)),
-      (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[b % 26],
-    ).join("");
-    await Deno.writeTextFile(`${dir}/.erlang.cookie`, cookie, { mode: 0o400 });
     await Deno.writeTextFile(
       `${dir}/rabbitmq-env.conf`,
       "# empty: everything is in the environment\n",
@@ -365,10 +457,10 @@ class RabbitMqNode implements RabbitMq {
       `mqtt.listeners.tcp.1 = 127.0.0.1:${this.#ports.cloud}`,
       "mqtt.allow_anonymous = true",
       "mqtt.default_user = cloud",
-      `mqtt.default_pass = ${this.#cloudPassword}`,
+      `mqtt.default_pass = ${this.#host.cloudPassword}`,
       "# Seeded on the first boot instead of guest, permissions .* .* .*, no topic permissions.",
       "default_user = cloud",
-      `default_pass = ${this.#cloudPassword}`,
+      `default_pass = ${this.#host.cloudPassword}`,
       "default_user_tags.administrator = false",
       "",
       "log.console = false",
@@ -384,7 +476,7 @@ class RabbitMqNode implements RabbitMq {
   async start(): Promise<void> {
     if (this.#child) return;
     const began = performance.now();
-    await this.#startEpmd();
+    await this.#host.startEpmd();
     const logStart = this.log().length;
     const consoleStart = this.#console.length;
     await Deno.remove(`${this.#dir}/rabbitmq.pid`).catch(() => {});
@@ -410,7 +502,7 @@ class RabbitMqNode implements RabbitMq {
     this.#drained = Promise.all([this.#drain(child.stdout), this.#drain(child.stderr)]).then(
       () => {},
     );
-    await this.#armWatchdog();
+    await this.#watchdog.arm([this.#vmPid], this.#dir);
 
     const timeout = this.#options.startTimeout ?? START_TIMEOUT_MS;
     const deadline = Date.now() + timeout;
@@ -425,7 +517,7 @@ class RabbitMqNode implements RabbitMq {
         const pid = await this.#readPidFile();
         if (pid !== undefined && pid !== this.#vmPid) {
           this.#vmPid = pid; // an older rabbitmq-server script that keeps a shell in between
-          await this.#armWatchdog();
+          await this.#watchdog.arm([pid], this.#dir);
         }
         this.#stats.starts.push(Math.round(performance.now() - began));
         this.#sampleRss();
@@ -581,17 +673,20 @@ class RabbitMqNode implements RabbitMq {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
-    await this.#stopEpmd();
+    await this.#watchdog.disarm();
+    if (this.#ownsHost) await this.#host[Symbol.asyncDispose]();
     globalThis.removeEventListener("unload", this.#onUnload);
     await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
   }
 
-  /** Safety net when a test forgot (or crashed before) disposing of the node. */
+  /**
+   * Safety net when a test forgot (or crashed before) disposing of the node; the host has its
+   * own.
+   */
   readonly #onUnload = () => {
-    for (const pid of [this.#vmPid, this.#epmd?.pid]) {
-      if (pid === undefined) continue;
+    if (this.#vmPid !== undefined) {
       try {
-        Deno.kill(pid, "SIGKILL");
+        Deno.kill(this.#vmPid, "SIGKILL");
       } catch {
         // already gone
       }
@@ -602,86 +697,6 @@ class RabbitMqNode implements RabbitMq {
       // best effort
     }
   };
-
-  /**
-   * The node's epmd, private (own port) so that nothing is registered with, or left running
-   * beside, a system epmd. Erlang would otherwise start a detached `epmd -daemon` that outlives
-   * the tests.
-   */
-  async #startEpmd(): Promise<void> {
-    if (this.#epmd) return;
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: this.#ports.epmd }).close();
-    } catch (error) {
-      throw new Error(`Cannot start epmd on port ${this.#ports.epmd}: ${error}`); // AddrInUse
-    }
-    const epmd = new Deno.Command(this.#epmdPath, {
-      args: ["-port", String(this.#ports.epmd), "-address", "127.0.0.1"],
-      env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    this.#epmd = epmd;
-    let exited = false;
-    epmd.status.then(() => exited = true);
-    const deadline = Date.now() + 10_000;
-    while (!exited && Date.now() < deadline) {
-      if (await accepts(this.#ports.epmd)) return;
-      await delay(20);
-    }
-    await this.#stopEpmd();
-    throw new Error(`Cannot start epmd on port ${this.#ports.epmd}`);
-  }
-
-  async #stopEpmd(): Promise<void> {
-    const epmd = this.#epmd;
-    if (!epmd) return;
-    this.#epmd = undefined;
-    try {
-      epmd.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-    await epmd.status;
-    await this.#disarmWatchdog();
-  }
-
-  /**
-   * A `sh` that waits for its stdin to close, then kills the VM and epmd: the pipe closes when
-   * this process dies, however it dies (SIGKILL included), so no node outlives the tests.
-   */
-  async #armWatchdog(): Promise<void> {
-    await this.#disarmWatchdog();
-    const pids = [this.#vmPid, this.#epmd?.pid].filter((p) => p !== undefined);
-    const watchdog = new Deno.Command("/bin/sh", {
-      args: [
-        "-c",
-        'while read -r _; do :; done; kill -9 "$@" 2>/dev/null',
-        "watchdog",
-        ...pids.map(String),
-      ],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    watchdog.unref();
-    this.#watchdog = watchdog;
-  }
-
-  async #disarmWatchdog(): Promise<void> {
-    const watchdog = this.#watchdog;
-    if (!watchdog) return;
-    this.#watchdog = undefined;
-    watchdog.ref(); // or the event loop may end while its exit is awaited
-    try {
-      watchdog.kill("SIGKILL"); // before its stdin closes, so it kills nothing
-    } catch {
-      // already exited
-    }
-    await watchdog.status;
-    await watchdog.stdin.close().catch(() => {});
-  }
 
   #signal(signal: Deno.Signal): void {
     for (const pid of new Set([this.#vmPid, this.#child?.pid])) {
@@ -708,8 +723,7 @@ class RabbitMqNode implements RabbitMq {
     this.#exited = undefined;
     this.#drained = undefined;
     this.#vmPid = undefined;
-    // Keep epmd's watchdog alive; the VM is gone.
-    await this.#armWatchdog();
+    await this.#watchdog.arm([], this.#dir); // the VM is gone; its files stay until disposed of
   }
 
   async #readPidFile(): Promise<number | undefined> {
@@ -743,6 +757,196 @@ class RabbitMqNode implements RabbitMq {
       // the pipe closes when the node dies
     }
     this.#console += decoder.decode();
+  }
+}
+
+/**
+ * A {@linkcode RabbitMqHost}: of a cluster ({@linkcode createRabbitMqHost}, which owns its `HOME`),
+ * or of a lone node (whose directory is the `HOME`, removed by the node).
+ */
+class Host implements RabbitMqHost {
+  readonly home: string;
+  readonly cloudPassword = crypto.randomUUID();
+  readonly #ownsHome: boolean;
+  readonly #epmdPath = findEpmd()!;
+  readonly #watchdog = new Watchdog();
+  #epmdPort = freePort();
+  #epmd: Deno.ChildProcess | undefined;
+  #starting: Promise<void> | undefined;
+
+  /**
+   * Writes a random Erlang cookie to `home` and makes the host; its epmd starts with the first
+   * node.
+   *
+   * @param home The `HOME` of the nodes (an existing directory).
+   * @param ownsHome Whether the host removes `home` when disposed of (or when the test process
+   * dies): a cluster's; a lone node removes its own directory.
+   * @returns The host.
+   */
+  static async create(home: string, ownsHome: boolean): Promise<Host> {
+    const cookie = Array.from(
+      crypto.getRandomValues(new Uint8Array(20)),
+      (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[b % 26],
+    ).join("");
+    await Deno.writeTextFile(`${home}/.erlang.cookie`, cookie, { mode: 0o400 });
+    const host = new Host(home, ownsHome);
+    await host.#watch();
+    return host;
+  }
+
+  private constructor(home: string, ownsHome: boolean) {
+    this.home = home;
+    this.#ownsHome = ownsHome;
+    globalThis.addEventListener("unload", this.#onUnload);
+  }
+
+  get epmdPort(): number {
+    return this.#epmdPort;
+  }
+
+  startEpmd(): Promise<void> {
+    // Nodes starting together wait for the same epmd.
+    this.#starting ??= retryOnAddressInUse(
+      () => this.#spawnEpmd(),
+      () => {
+        this.#epmdPort = freePort(); // no node has used the old one: none could register
+      },
+    ).catch((error) => {
+      this.#starting = undefined;
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#stopEpmd();
+    this.#starting = undefined;
+    await this.#watchdog.disarm();
+    globalThis.removeEventListener("unload", this.#onUnload);
+    if (this.#ownsHome) await Deno.remove(this.home, { recursive: true }).catch(() => {});
+  }
+
+  /**
+   * The nodes' epmd, private (own port) so that nothing is registered with, or left running
+   * beside, a system epmd. Erlang would otherwise start a detached `epmd -daemon` that outlives
+   * the tests.
+   */
+  async #spawnEpmd(): Promise<void> {
+    const port = this.#epmdPort;
+    const taken = bindError(port);
+    if (taken) throw new Error(`Cannot start epmd on port ${port}: ${taken}`); // AddrInUse
+    const epmd = new Deno.Command(this.#epmdPath, {
+      args: ["-port", String(port), "-address", "127.0.0.1"],
+      env: { ERL_EPMD_ADDRESS: "127.0.0.1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    this.#epmd = epmd;
+    await this.#watch();
+    let exited = false;
+    epmd.status.then(() => exited = true);
+    const deadline = Date.now() + EPMD_TIMEOUT_MS;
+    while (!exited && Date.now() < deadline) {
+      if (await accepts(port) && !exited) return;
+      await delay(20);
+    }
+    await this.#stopEpmd();
+    // epmd says nothing on stdout: when it exited, a port that cannot be bound is the reason.
+    const lost = exited ? bindError(port) : undefined;
+    const reason = exited
+      ? `it exited${lost ? ` (${lost})` : ""}`
+      : `it did not accept connections within ${EPMD_TIMEOUT_MS} ms`;
+    throw new Error(`Cannot start epmd on port ${port}: ${reason}`);
+  }
+
+  async #stopEpmd(): Promise<void> {
+    const epmd = this.#epmd;
+    if (!epmd) return;
+    this.#epmd = undefined;
+    try {
+      epmd.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await epmd.status;
+    await this.#watch();
+  }
+
+  /** Points the watchdog at what there is now: epmd, and the `HOME` if the host owns it. */
+  #watch(): Promise<void> {
+    return this.#watchdog.arm(
+      this.#epmd ? [this.#epmd.pid] : [],
+      this.#ownsHome ? this.home : undefined,
+    );
+  }
+
+  readonly #onUnload = () => {
+    try {
+      this.#epmd?.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    if (!this.#ownsHome) return;
+    try {
+      Deno.removeSync(this.home, { recursive: true });
+    } catch {
+      // best effort
+    }
+  };
+}
+
+/**
+ * A `sh` that waits for its stdin to close, then kills the given processes, waits (up to 5 s) for
+ * them to go, and removes a directory: the pipe closes when this process dies, however it dies
+ * (SIGKILL included), so no node or epmd outlives the tests, and neither do their files.
+ */
+class Watchdog {
+  #child: Deno.ChildProcess | undefined;
+
+  /**
+   * Watches `pids` and `dir` instead of what was watched before (nothing, when both are empty).
+   *
+   * @param pids The processes to kill.
+   * @param dir The directory to remove after they exited.
+   */
+  async arm(pids: number[], dir?: string): Promise<void> {
+    await this.disarm();
+    if (pids.length === 0 && dir === undefined) return;
+    const watchdog = new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        [
+          "while read -r _; do :; done",
+          'kill -9 "$@" 2>/dev/null',
+          'i=0; while [ "$i" -lt 50 ] && kill -0 "$@" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done',
+          '[ -z "$WATCHDOG_DIR" ] || rm -rf -- "$WATCHDOG_DIR"',
+        ].join("\n"),
+        "watchdog",
+        ...pids.map(String),
+      ],
+      env: { WATCHDOG_DIR: dir ?? "" },
+      stdin: "piped",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    watchdog.unref();
+    this.#child = watchdog;
+  }
+
+  /** Stops watching, killing and removing nothing. */
+  async disarm(): Promise<void> {
+    const watchdog = this.#child;
+    if (!watchdog) return;
+    this.#child = undefined;
+    watchdog.ref(); // or the event loop may end while its exit is awaited
+    try {
+      watchdog.kill("SIGKILL"); // before its stdin closes, so it kills nothing
+    } catch {
+      // already exited
+    }
+    await watchdog.status;
+    await watchdog.stdin.close().catch(() => {});
   }
 }
 
@@ -780,14 +984,18 @@ function alive(pid: number): boolean {
   }
 }
 
-function freshPorts(): { tls: number; cloud: number; amqp: number; dist: number; epmd: number } {
-  return {
-    tls: freePort(),
-    cloud: freePort(),
-    amqp: freePort(),
-    dist: freePort(),
-    epmd: freePort(),
-  };
+function freshPorts(): NodePorts {
+  return { tls: freePort(), cloud: freePort(), amqp: freePort(), dist: freePort() };
+}
+
+/** Why `port` of 127.0.0.1 cannot be bound now (e.g. "address already in use"), if it cannot. */
+function bindError(port: number): string | undefined {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return undefined;
+  } catch (error) {
+    return String(error);
+  }
 }
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
