@@ -141,7 +141,8 @@ export class Endpoint implements AsyncDisposable {
    * @param options As for the constructor and `connect()`.
    * @returns The endpoint, online.
    * @throws {ConfigError} When the configuration is missing or wrong.
-   * @throws {ConnectionError} When the first attempt fails (unless `waitOnFirstConnect`).
+   * @throws {ConnectionError} When the first attempt on every broker fails (unless
+   *   `waitOnFirstConnect`).
    */
   static async connect(
     name: string,
@@ -294,7 +295,8 @@ export class Endpoint implements AsyncDisposable {
    * @param options A signal that stops waiting.
    * @returns A promise that resolves when online.
    * @throws {ConfigError} When the configuration is missing or wrong.
-   * @throws {ConnectionError} When the first attempt fails (unless `waitOnFirstConnect`).
+   * @throws {ConnectionError} When the first attempt on every broker fails (unless
+   *   `waitOnFirstConnect`).
    * @throws {ClosedError} When the endpoint is closed.
    */
   async connect(options: ConnectOptions = {}): Promise<void> {

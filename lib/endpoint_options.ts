@@ -62,7 +62,7 @@ export interface EndpointOptions {
   reconnect?: BackoffOptions;
   /**
    * Whether `connect()` keeps trying until the first connection succeeds, instead of rejecting
-   * when the first attempt fails.
+   * when the first attempt on every broker of `hostUri` (one round) failed.
    *
    * @default {false}
    */

@@ -87,6 +87,39 @@ Deno.test("an endpoint skips a broker that refuses it and connects to the next",
   assert.deepEqual(errors, []);
 });
 
+Deno.test("connect() rejects only when every listed broker refused, once each", async () => {
+  await using broker = await startMosquitto();
+  const refusing = broker.cloudUrl.replace("mqtt://", "mqtts://");
+  // The first broker refuses: connect() goes on to the second instead of failing.
+  const ok = await tlsEndpoint(broker, UUID, {
+    extra: { hostUri: `${refusing},${broker.tlsUrl}` },
+  });
+  await using _ = ok.endpoint;
+  await ok.endpoint.connect();
+  assert.equal(ok.endpoint.broker, broker.tlsUrl);
+  // Both refuse: connect() rejects with the last refusal, after one round.
+  const other = "0b2c6a5e-31c7-4f0b-9d5e-1f0e54c3a0aa";
+  const bad = await tlsEndpoint(broker, other, {
+    extra: { hostUri: `${refusing},${refusing.replace(/:(\d+)$/, ":1")}` },
+  });
+  await using __ = bad.endpoint;
+  const status = bad.endpoint.status();
+  await assert.rejects(bad.endpoint.connect(), {
+    name: "ConnectionError",
+    message: /127\.0\.0\.1:1\b/,
+  });
+  const seen = await collectUntil(
+    status,
+    (e) => e.type === "offline" && !("retryIn" in e && e.retryIn !== undefined),
+    5000,
+    "the final offline",
+  );
+  assert.deepEqual(
+    seen.filter((e) => e.type === "connecting").map((e) => (e as { url: string }).url),
+    [refusing, refusing.replace(/:(\d+)$/, ":1")],
+  );
+});
+
 Deno.test("a comma-separated hostUri is read element by element", async () => {
   const pki = await testPki();
   const { endpoint } = await tlsEndpoint({ tlsUrl: "mqtts://127.0.0.1:1", pki }, UUID, {

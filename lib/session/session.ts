@@ -195,7 +195,8 @@ export class Session {
         connection?.destroy();
         if (signal.aborted) break;
         lost = error instanceof Error ? error : new Error(String(error));
-        if (first && !this.#options.waitOnFirstConnect) {
+        // Without waitOnFirstConnect, the first connect() fails once every broker was tried.
+        if (first && !this.#options.waitOnFirstConnect && attempt + 1 >= transports.length) {
           first = false;
           firstReject(lost);
           this.#state = "offline";
