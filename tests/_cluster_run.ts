@@ -5,9 +5,10 @@
  *
  * - Endpoints: {@linkcode FailoverRunOptions.endpoints} of them, each with `attributes` Integer
  *   attributes, setting values 1, 2, 3, … (value `v` on attribute `a{v % attributes}`) at `rate`
- *   values per second, `persistence: memory`, the library's default backoff. Each reaches the
- *   cluster through `failoverTransport` (`_cluster_failover_transport.ts`), which tries the
- *   nodes in turn; they all start on the first node.
+ *   values per second, `persistence: memory`, the library's default backoff. Each names every
+ *   node in its `hostUri` and fails over by itself (the library's rule: the next attempt after a
+ *   failure goes to the next node); they all start on the first node. `_attempt_recorder.ts`
+ *   records what each attempt came to.
  * - Observers: one persistent session (`cleanSession` false, QoS 1) on the cloud listener of each
  *   node, subscribed to every `@update`, `@transaction` and `@delayed`. Only one node is ever down
  *   at a time, so two observers and their queues are always up, whatever the queue type: a value
@@ -26,9 +27,10 @@
  */
 
 import { type CloudioAttribute, Endpoint, type EndpointStatus } from "../mod.ts";
+import { denoPlatform } from "../extend.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { connectCloud, type Received } from "./_cloud.ts";
-import { type AttemptEvent, failoverTransport } from "./_cluster_failover_transport.ts";
+import { type AttemptEvent, recordAttempts } from "./_attempt_recorder.ts";
 import { until } from "./_endpoint.ts";
 import { type QueueType, type RabbitMqCluster, startRabbitMqCluster } from "./_rabbitmq_cluster.ts";
 import { Tally } from "./_tally.ts";
@@ -183,7 +185,8 @@ interface StreamingEndpoint {
   uuid: string;
   endpoint: Endpoint;
   attributes: CloudioAttribute<"Integer">[];
-  transport: ReturnType<typeof failoverTransport>;
+  /** What each connection attempt came to. */
+  events: AttemptEvent[];
   status: { at: number; event: EndpointStatus }[];
   sent: number;
   /** Per observer. */
@@ -240,13 +243,11 @@ export async function failoverRun(options: FailoverRunOptions): Promise<Failover
   try {
     for (const uuid of uuids) {
       const client = await cluster.pki.client(uuid);
-      const transport = failoverTransport(
-        cluster.nodes.map((n) => n.tlsUrl),
-        () => Promise.resolve({ ca: cluster.pki.caPem, cert: client.certPem, key: client.keyPem }),
-      );
+      const events: AttemptEvent[] = [];
       const endpoint = new Endpoint(uuid, {
-        config: { hostUri: cluster.nodes[0].tlsUrl, persistence: "memory" },
-        transport,
+        config: { hostUri: cluster.nodes.map((n) => n.tlsUrl), persistence: "memory" },
+        credentials: { ca: cluster.pki.caPem, cert: client.certPem, key: client.keyPem },
+        platform: recordAttempts(denoPlatform, events),
         onError: (error) => errors.add(error.message.replaceAll(uuid, "<uuid>")),
       });
       const object = endpoint.addNode("Node").addObject("Status");
@@ -258,7 +259,7 @@ export async function failoverRun(options: FailoverRunOptions): Promise<Failover
         uuid,
         endpoint,
         attributes,
-        transport,
+        events,
         status: [],
         sent: 0,
         tallies: OBSERVER_NODES.map(() => new Tally(uuid, total)),
@@ -350,7 +351,7 @@ export async function failoverRun(options: FailoverRunOptions): Promise<Failover
       outOfOrder: Math.max(
         ...OBSERVER_NODES.map((_, i) => sum(endpoints, (e) => e.tallies[i].outOfOrder)),
       ),
-      failovers: sum(endpoints, (e) => failovers(e.transport.events)),
+      failovers: sum(endpoints, (e) => failovers(e.events)),
       droppedByEndpoints: sum(endpoints, (e) => {
         const dropped = e.endpoint.outbox?.dropped;
         return (dropped?.full ?? 0) + (dropped?.offline ?? 0);
@@ -370,7 +371,7 @@ export async function failoverRun(options: FailoverRunOptions): Promise<Failover
       retained,
       errors: [...errors],
       trace: endpoints.flatMap((e) =>
-        e.transport.events.map((a) => ({
+        e.events.map((a) => ({
           uuid: e.uuid,
           at: Math.round(a.at - streamStart),
           node: cluster.indexOf(a.url),
@@ -388,7 +389,7 @@ export async function failoverRun(options: FailoverRunOptions): Promise<Failover
         const onIt = k.endpoints.some((r) => r.uuid === e.uuid);
         const from = onIt ? onlineSince(e, streamStart + k.at)?.at : streamStart + k.at;
         if (from === undefined) continue;
-        k.lostAgain += e.transport.events.filter((a) =>
+        k.lostAgain += e.events.filter((a) =>
           a.outcome === "lost" && a.at > from && a.at - streamStart < end
         ).length;
       }
@@ -521,9 +522,9 @@ function unionMissing(e: StreamingEndpoint): number[] {
   return [...first].filter((v) => v <= e.sent && others.every((o) => o.has(v)));
 }
 
-/** The node an endpoint is on, as its transport says (the one it uses or tries next). */
+/** The node an endpoint is on, as it says (the one it uses or tries next). */
 function onNode(cluster: RabbitMqCluster, e: StreamingEndpoint): number {
-  return cluster.indexOf(e.transport.url);
+  return cluster.indexOf(e.endpoint.broker ?? "");
 }
 
 /** The node most endpoints are on. */
@@ -533,9 +534,9 @@ function busiestNode(cluster: RabbitMqCluster, endpoints: StreamingEndpoint[]): 
   return counts.indexOf(Math.max(...counts));
 }
 
-/** The first `online` of the transport at or after `since`. */
+/** The endpoint's first `online` at or after `since`. */
 function onlineSince(e: StreamingEndpoint, since: number): AttemptEvent | undefined {
-  return e.transport.events.find((a) => a.at >= since && a.outcome === "online");
+  return e.events.find((a) => a.at >= since && a.outcome === "online");
 }
 
 /**
@@ -564,7 +565,7 @@ function recovery(
 ): EndpointRecovery {
   const online = onlineSince(e, killedAt);
   const end = online?.at ?? Infinity;
-  const attempts = e.transport.events.filter((a) => a.at >= killedAt && a.at <= end);
+  const attempts = e.events.filter((a) => a.at >= killedAt && a.at <= end);
   const drops = attempts.filter((a) => a.outcome === "dropped");
   const offline = e.status.filter((s) =>
     s.at >= killedAt && s.at <= end && s.event.type === "offline"

@@ -1,6 +1,7 @@
 /**
  * The harness of `deno task cluster`: a 3-node RabbitMQ cluster on loopback starts, serves an
- * endpoint on a node other than the one that created its user, and leaves nothing running. The
+ * endpoint on a node other than the one that created its user (failing over to it from a
+ * closed address), and leaves nothing running. The
  * failover run itself (kills, restarts, counting) takes minutes, so it is `deno task cluster`,
  * not part of this suite.
  *
@@ -9,7 +10,8 @@
 
 import assert from "node:assert/strict";
 import { type CloudioError, Endpoint } from "../mod.ts";
-import { failoverTransport } from "./_cluster_failover_transport.ts";
+import { denoPlatform } from "../extend.ts";
+import { type AttemptEvent, recordAttempts } from "./_attempt_recorder.ts";
 import { rabbitMqMissing, startRabbitMqCluster } from "./_rabbitmq_cluster.ts";
 
 const missing = rabbitMqMissing();
@@ -33,14 +35,14 @@ Deno.test({
       await cluster.addEndpoint(uuid);
       const client = await cluster.pki.client(uuid);
       const [first, , last] = cluster.nodes;
-      const transport = failoverTransport(
-        [last.tlsUrl, first.tlsUrl],
-        () => Promise.resolve({ ca: cluster.pki.caPem, cert: client.certPem, key: client.keyPem }),
-      );
+      // The first URL listed is closed: the endpoint fails over to the last node by itself.
+      const closed = first.tlsUrl.replace(/:\d+$/, ":1");
+      const attempts: AttemptEvent[] = [];
       const errors: CloudioError[] = [];
       const endpoint = new Endpoint(uuid, {
-        config: { hostUri: first.tlsUrl, persistence: "memory" },
-        transport,
+        config: { hostUri: [closed, last.tlsUrl, first.tlsUrl], persistence: "memory" },
+        credentials: { ca: cluster.pki.caPem, cert: client.certPem, key: client.keyPem },
+        platform: recordAttempts(denoPlatform, attempts),
         onError: (error) => errors.push(error),
       });
       endpoint.addNode("Node").addObject("Status").addAttribute("a0", {
@@ -49,7 +51,11 @@ Deno.test({
         value: 1,
       });
       await endpoint.connect();
-      assert.equal(transport.url, last.tlsUrl);
+      assert.equal(endpoint.broker, last.tlsUrl);
+      assert.deepEqual(attempts.map((a) => [a.url, a.outcome]), [
+        [closed, "failed"],
+        [last.tlsUrl, "online"],
+      ]);
       await endpoint.close();
       assert.deepEqual(errors, []);
       const queues = await cluster.ctl("list_queues", "name", "type", "--no-table-headers");
