@@ -108,3 +108,34 @@ Deno.test("SqliteStore keeps every entry in memory when the disk fills up mid-ru
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the stores of a shared file that commit in the same turn share one commit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+  try {
+    const path = `${dir}/gateway.sqlite`;
+    let file = SqliteFile.open(path);
+    let commits = 0;
+    file.listen({ committed: () => commits++, failed: () => {} });
+    const stores = ["a", "b", "c"].map((name) => SqliteStore.inFile(file, name));
+    // Each outbox appends and asks for its commit on its own timer: one fsync serves them all.
+    const committed = stores.map((store) => {
+      store.append({
+        kind: "update",
+        topic: "@update/x",
+        payload: new Uint8Array([1]),
+        retain: true,
+      });
+      return store.commit();
+    });
+    await Promise.all(committed);
+    assert.equal(commits, 1);
+    await file.close();
+    file = SqliteFile.open(path);
+    for (const name of ["a", "b", "c"]) {
+      assert.equal(SqliteStore.inFile(file, name).usage("updates").messages, 1, name);
+    }
+    await file.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -45,6 +45,7 @@ export class SqliteFile {
   #inTransaction = false;
   #closed = false;
   #listeners = new Set<TransactionListener>();
+  #soon: Promise<boolean> | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -168,6 +169,23 @@ export class SqliteFile {
       this.fail(cause, "commit");
       return false;
     }
+  }
+
+  /**
+   * Commits the shared transaction once for every store that asks before the event loop's next
+   * turn: a gateway's outboxes each ask on their own timer, and one commit (one fsync) then
+   * serves them all instead of one each.
+   *
+   * @returns Whether it committed (or there was nothing to commit).
+   */
+  commitSoon(): Promise<boolean> {
+    if (!this.#inTransaction) return Promise.resolve(true);
+    return this.#soon ??= new Promise((resolve) =>
+      setTimeout(() => {
+        this.#soon = undefined;
+        resolve(this.commit());
+      }, 0)
+    );
   }
 
   /**

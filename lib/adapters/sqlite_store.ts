@@ -437,14 +437,18 @@ export class SqliteStore implements OutboxStore {
   }
 
   /**
-   * Commits the file's open transaction (for every store of the file). Once the disk has failed,
+   * Commits the file's open transaction (for every store of the file; in a shared file, one commit
+   * serves every store that asks before the next turn of the event loop). Once the disk has failed,
    * every call rejects: nothing can be made durable any more (the outbox then keeps working in
    * memory).
    */
   commit(): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.resolve();
-    return this.#file.commit() ? Promise.resolve() : Promise.reject(this.#failure);
+    if (this.#ownsFile) {
+      return this.#file.commit() ? Promise.resolve() : Promise.reject(this.#failure);
+    }
+    return this.#file.commitSoon().then((ok) => ok ? undefined : Promise.reject(this.#failure));
   }
 
   /** Commits, and closes the file when it is the store's own. */
