@@ -19,6 +19,7 @@ export const { values: flags } = parseArgs({
     "no-profile": { type: "boolean", default: false },
     profiles: { type: "string" },
     out: { type: "string" },
+    gateway: { type: "string" },
   },
 });
 
@@ -44,5 +45,16 @@ export const config = {
   /** Fresh processes per format for the model case (each encodes its format first, cold). */
   modelProcesses: quick ? 1 : 3,
   format: "CBOR",
+  /** Devices per gateway run (the table shows 100 and 1,000; the rest is the growth curve). */
+  gatewayCounts: (flags.gateway ?? (quick ? "1,10,100" : "1,10,100,1000")).split(",")
+    .filter((n) => n !== "none").map(Number),
+  /** Connection attempts per second at a gateway's start, both variants. */
+  gatewayRate: 100,
+  /** Seconds of keep-alives only: one keep-alive period from 100 devices on, 20 s below. */
+  gatewayIdle: (count: number) => quick ? 10 : count >= 100 ? 60 : 20,
+  /** The keep-alive of the gateway's devices, s: the default. */
+  gatewayKeepAlive: 60,
+  /** Values every device sets in the throughput step. */
+  gatewayUpdates: quick ? 10 : 20,
   profile: !flags["no-profile"],
 };

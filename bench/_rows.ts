@@ -10,10 +10,11 @@
 import type { modelCase } from "./_case_model.ts";
 import { type offlineCase, SMALL_HEAP } from "./_case_offline.ts";
 import type { roundTripCase } from "./_case_round_trip.ts";
+import type { GatewayRun } from "./_case_gateway.ts";
 import type { startupCase } from "./_case_startup.ts";
 import type { PublisherRun, throughputCase, Variant } from "./_case_throughput.ts";
 import { config } from "./_config.ts";
-import { fmtInt, fmtMB, fmtMs, MB, type Row, row, type RowOptions } from "./_format.ts";
+import { fmtInt, fmtMB, fmtMs, fmtShare, MB, type Row, row, type RowOptions } from "./_format.ts";
 import { median } from "./_stats.ts";
 
 type Throughput = Awaited<ReturnType<typeof throughputCase>>;
@@ -27,6 +28,7 @@ export interface Measured {
   model?: Awaited<ReturnType<typeof modelCase>>;
   offlineSmall?: Offline;
   offline?: Offline;
+  gateway?: GatewayRun[];
 }
 
 const perSecond = (n: number) => `${fmtInt(n)}/s`;
@@ -63,7 +65,7 @@ type Pairs = ReturnType<typeof throughputPairs>;
 
 /** Every row of the table, section by section. */
 export function tableRows(measured: Measured, pairs: Pairs): Row[] {
-  const { roundTrips, offline, offlineSmall, model, startup } = measured;
+  const { roundTrips, offline, offlineSmall, model, startup, gateway } = measured;
   return [
     ...throughputRows(pairs),
     ...(roundTrips ? roundTripRows(roundTrips) : []),
@@ -71,6 +73,7 @@ export function tableRows(measured: Measured, pairs: Pairs): Row[] {
     ...(offlineSmall ? boundedHeapRows(offlineSmall, pairs.file.value) : []),
     ...(model ? modelRows(model) : []),
     ...(startup ? startupRows(startup) : []),
+    ...(gateway ? gatewayRows(gateway) : []),
   ];
 }
 
@@ -290,4 +293,90 @@ function startupRows(startup: NonNullable<Measured["startup"]>): Row[] {
     baselineName: "raw MQTT.js process",
     better: "lower",
   })];
+}
+
+/** For 100 and 1,000 devices (those measured): the gateway next to as many raw MQTT.js clients. */
+function gatewayRows(runs: readonly GatewayRun[]): Row[] {
+  const rows: Row[] = [];
+  for (const count of [100, 1000]) {
+    const endpoint = runs.find((r) => r.variant === "endpoint" && r.count === count);
+    const raw = runs.find((r) => r.variant === "raw" && r.count === count);
+    if (!endpoint || !raw) continue;
+    const section = `Gateway: ${
+      fmtInt(count)
+    } VacuumCleaners in one process, own certificate and TLS connection each, durable outboxes`;
+    const common = { section, baselineName: `raw MQTT.js × ${fmtInt(count)}` };
+    const large = count === 1000;
+    rows.push(
+      row({
+        ...common,
+        label: `RSS, all online and idle (${fmtMB(endpoint.rss / count)} per device)`,
+        value: endpoint.rss,
+        baseline: raw.rss,
+        unit: "bytes",
+        format: fmtMB,
+        better: "lower",
+        goal: large
+          ? { text: "≤ 500 MB", ratio: 500 * MB / raw.rss, holds: (_, v) => v <= 500 * MB }
+          : undefined,
+      }),
+      row({
+        ...common,
+        label: `CPU while idle (keep-alive ${config.gatewayKeepAlive} s), share of one core`,
+        value: endpoint.idleCpu,
+        baseline: raw.idleCpu,
+        unit: "core",
+        format: fmtShare,
+        better: "lower",
+        goal: large
+          ? { text: "< 2%", ratio: 0.02 / raw.idleCpu, holds: (_, v) => v < 0.02 }
+          : undefined,
+      }),
+      row({
+        ...common,
+        label: `all online after a start (paced, ${config.gatewayRate}/s)`,
+        value: endpoint.onlineMs,
+        baseline: raw.onlineMs,
+        unit: "ms",
+        format: fmtMs,
+        better: "lower",
+      }),
+      row({
+        ...common,
+        label: "all online after a broker restart (baseline: unpaced)",
+        value: endpoint.backMs,
+        baseline: raw.backMs,
+        unit: "ms",
+        format: fmtMs,
+        better: "lower",
+      }),
+      row({
+        ...common,
+        label: `update rate, all publishing (${config.gatewayUpdates} each)`,
+        value: endpoint.updateRate,
+        baseline: raw.updateRate,
+        unit: "updates/s",
+        format: perSecond,
+        better: "higher",
+      }),
+    );
+  }
+  return rows;
+}
+
+/** How a gateway's cost grows with its devices: one line per size measured, endpoint variant. */
+export function gatewayGrowth(runs: readonly GatewayRun[]): string {
+  const lines = ["Gateway growth (endpoint variant; raw MQTT.js in brackets):"];
+  for (const r of runs.filter((r) => r.variant === "endpoint")) {
+    const raw = runs.find((b) => b.variant === "raw" && b.count === r.count);
+    const both = (f: (r: GatewayRun) => string) => `${f(r)}${raw ? ` [${f(raw)}]` : ""}`;
+    lines.push(
+      `  ${fmtInt(r.count).padStart(6)} devices: RSS ${both((x) => fmtMB(x.rss))}, idle CPU ${
+        both((x) => fmtShare(x.idleCpu))
+      }, online in ${both((x) => fmtMs(x.onlineMs))}, back in ${both((x) => fmtMs(x.backMs))}, ${
+        both((x) => perSecond(x.updateRate))
+      }`,
+    );
+  }
+  return lines.join("\n");
 }

@@ -11,7 +11,8 @@
  * `bench/results.json` and `bench/results.svg`.
  *
  *     deno run -A bench/run.ts [--quick] [--updates N] [--rounds R] [--offline N]
- *       [--round-trips N] [--startups N] [--no-profile] [--profiles DIR] [--out DIR]
+ *       [--round-trips N] [--startups N] [--gateway 1,10,100,1000|none] [--no-profile]
+ *       [--profiles DIR] [--out DIR]
  *
  * `--quick` uses smaller sizes (about a minute) and writes its results to a temporary directory
  * unless `--out` says where; `--profiles DIR` keeps the `.cpuprofile` files (open them in Chrome
@@ -26,6 +27,7 @@
  */
 
 import { startMosquitto } from "../tests/_broker.ts";
+import { gatewayCase } from "./_case_gateway.ts";
 import { modelCase } from "./_case_model.ts";
 import { offlineCase, SMALL_HEAP } from "./_case_offline.ts";
 import { roundTripCase } from "./_case_round_trip.ts";
@@ -36,7 +38,7 @@ import { HERE, log, startClock, started } from "./_common.ts";
 import { config, flags, quick } from "./_config.ts";
 import { fmtRatio, hotspotText, markdownTable } from "./_format.ts";
 import { machine } from "./_machine.ts";
-import { tableRows, throughputPairs } from "./_rows.ts";
+import { gatewayGrowth, tableRows, throughputPairs } from "./_rows.ts";
 
 startClock();
 const info = machine();
@@ -68,8 +70,18 @@ const offline = await offlineCase().catch((error) => {
   return undefined;
 });
 
+const gateway = config.gatewayCounts.length === 0
+  ? undefined
+  : await gatewayCase().catch((error) => {
+    log(`gateway FAILED: ${error.message}`);
+    return undefined;
+  });
+
 const pairs = throughputPairs(throughput);
-const rows = tableRows({ throughput, roundTrips, startup, model, offlineSmall, offline }, pairs);
+const rows = tableRows(
+  { throughput, roundTrips, startup, model, offlineSmall, offline, gateway },
+  pairs,
+);
 
 const durationS = (performance.now() - started) / 1000;
 const date = new Date().toISOString();
@@ -88,7 +100,8 @@ console.log(
       config.roundTrips / 4
     }, after ${config.warmup} warm-up each.`,
     `Model: toModel() + encodeEndpoint(); "first" = the first @online of a fresh process (cold code).`,
-    `RSS: the kernel's high-water mark (VmHWM); MB = 10^6 bytes.`,
+    `RSS: the kernel's high-water mark (VmHWM); MB = 10^6 bytes (gateway: RSS after the idle window).`,
+    ...(gateway ? ["", gatewayGrowth(gateway)] : []),
     "",
   ].join("\n"),
 );
@@ -130,6 +143,7 @@ const results = {
   offline,
   model,
   startup,
+  gateway,
   profiles: throughput.profiles,
 };
 // A quick run must not overwrite the full run's results (the README shows them).
