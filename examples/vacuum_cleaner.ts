@@ -167,7 +167,9 @@ function describe(event: CloudEvent): string {
 }
 
 // 3. The simulation: the node that has Parameters and Status objects.
-const node = [...endpoint.nodes.values()].find((n) => n.object("Parameters") && n.object("Status"));
+const node = Object.values(endpoint.nodes).find((n) =>
+  n.object("Parameters") && n.object("Status")
+);
 if (!node) throw new Error("The model has no node with Parameters and Status objects");
 const parameters = node.object("Parameters")!;
 const status = node.object("Status")!;

@@ -12,6 +12,7 @@ export { Endpoint } from "./endpoint.ts";
 export { CloudioNode } from "./model/node.ts";
 export { CloudioObject } from "./model/object.ts";
 export { CloudioAttribute } from "./model/attribute.ts";
+export { measure, parameter, setPoint, staticAttribute, status } from "./model/fields.ts";
 export {
   ClosedError,
   CloudioError,
@@ -35,8 +36,19 @@ export type {
   AttributeOptions,
   ChangesOptions,
   ChangeSource,
+  CurrentValue,
+  KnownFrom,
   SetOptions,
 } from "./model/attribute.ts";
+export type { FieldOptions } from "./model/fields.ts";
+export type {
+  AttributeOf,
+  AttributesOf,
+  NodeOf,
+  NodesOf,
+  ObjectOf,
+  ObjectsOf,
+} from "./model/typed.ts";
 export type { ContainerRef, NodeRef } from "./model/tree.ts";
 export type {
   AttributeConstraint,

@@ -29,7 +29,9 @@ import type { CloudioAttribute } from "./model/attribute.ts";
 import { assertFreeName, type CloudioObject } from "./model/object.ts";
 import { CloudioNode, type NodeOptions } from "./model/node.ts";
 import { attachNode, detachNode } from "./model/sink.ts";
-import type { AttributeType, EndpointModel } from "./model/types.ts";
+import { adopt, attributeMap, Children, objectMap } from "./model/tree.ts";
+import type { NodesOf } from "./model/typed.ts";
+import type { AttributeType, EndpointModel, NodeModel } from "./model/types.ts";
 import type { Outbox, OutboxStats } from "./outbox/outbox.ts";
 import { Publisher } from "./outbound/publisher.ts";
 import type { Transaction } from "./outbound/transactions.ts";
@@ -74,11 +76,11 @@ interface Prepared {
  * for await (const change of power.changes()) console.log("power", change.value); // @set → @didSet
  * ```
  */
-export class Endpoint implements AsyncDisposable {
+export class Endpoint<const M extends EndpointModel = EndpointModel> implements AsyncDisposable {
   /** The name the endpoint was created with: its UUID or the name of its properties file. */
   readonly name: string;
-  #options: EndpointOptions;
-  #nodes = new Map<string, CloudioNode>();
+  #options: EndpointOptions<M>;
+  #nodes = new Children<CloudioNode>();
   #now: () => number;
   #reporter: Reporter;
   #publisher: Publisher;
@@ -103,7 +105,7 @@ export class Endpoint implements AsyncDisposable {
    * @param options Configuration, model, runtime and policies.
    * @throws {TypeError} When the model is invalid.
    */
-  constructor(name: string, options: EndpointOptions = {}) {
+  constructor(name: string, options: EndpointOptions<M> = {}) {
     if (typeof name !== "string" || name.length === 0) {
       throw new TypeError("Cannot create an endpoint: the name must be a non-empty string");
     }
@@ -130,7 +132,7 @@ export class Endpoint implements AsyncDisposable {
       runFile: (options.platform ?? defaultPlatform())?.runFile,
     });
     for (const [nodeName, node] of Object.entries(options.model?.nodes ?? {})) {
-      this.addNode(nodeName, node);
+      this.addNode(nodeName, node as NodeOptions);
     }
   }
 
@@ -143,11 +145,11 @@ export class Endpoint implements AsyncDisposable {
    * @throws {ConfigError} When the configuration is missing or wrong.
    * @throws {ConnectionError} When the first attempt fails (unless `waitOnFirstConnect`).
    */
-  static async connect(
+  static async connect<const M extends EndpointModel = EndpointModel>(
     name: string,
-    options: EndpointOptions & ConnectOptions = {},
-  ): Promise<Endpoint> {
-    const endpoint = new Endpoint(name, options);
+    options: EndpointOptions<M> & ConnectOptions = {},
+  ): Promise<Endpoint<M>> {
+    const endpoint = new Endpoint<M>(name, options);
     try {
       await endpoint.connect({ signal: options.signal });
     } catch (error) {
@@ -174,9 +176,13 @@ export class Endpoint implements AsyncDisposable {
     return this.#settings;
   }
 
-  /** Nodes by name. */
-  get nodes(): ReadonlyMap<string, CloudioNode> {
-    return this.#nodes;
+  /**
+   * Nodes by name. With a model written as a constant, typed by name down to each attribute:
+   * `endpoint.nodes.Pump.objects.Status.attributes.flow`. Nodes added later are here too (typed
+   * as any node, or found with `node()`).
+   */
+  get nodes(): NodesOf<M> {
+    return this.#nodes.record as NodesOf<M>;
   }
 
   /**
@@ -185,8 +191,9 @@ export class Endpoint implements AsyncDisposable {
    * waits in the outbox (and the next `@online` carries the node too).
    *
    * @param name Its name (protocol §2; not `nodes`).
-   * @param options Its interfaces and, optionally, its objects as plain data.
-   * @returns The node.
+   * @param options Its interfaces and, optionally, its objects as plain data; or a class-style
+   * node.
+   * @returns The node: the class-style node given, or a new one typed by the options.
    * @throws {TypeError} When the name is invalid or taken, or the content is invalid.
    *
    * @example
@@ -205,14 +212,18 @@ export class Endpoint implements AsyncDisposable {
    * assert.equal(node.object("Parameters")?.attribute("on")?.constraint, "Parameter");
    * ```
    */
-  addNode(name: string, options: NodeOptions = {}): CloudioNode {
+  addNode<const N extends NodeOptions | CloudioNode = NodeOptions>(
+    name: string,
+    options?: N,
+  ): N extends CloudioNode ? N : CloudioNode<N & NodeModel> {
     this.#publisher.assertOpen();
     assertFreeName("node", name, this.#nodes, "");
-    const node = new CloudioNode(name, options);
+    const node = options instanceof CloudioNode ? options : new CloudioNode(options);
+    node[adopt](name);
     this.#nodes.set(name, node);
     attachNode(node, this.#publisher);
     this.#publisher.restructured(node);
-    return node;
+    return node as N extends CloudioNode ? N : CloudioNode<N & NodeModel>;
   }
 
   /**
@@ -223,7 +234,7 @@ export class Endpoint implements AsyncDisposable {
    * @returns Whether there was such a node.
    */
   removeNode(name: string): boolean {
-    const node = this.#nodes.get(name);
+    const node = this.node(name);
     if (!node) return false;
     this.#nodes.delete(name);
     detachNode(node);
@@ -262,7 +273,7 @@ export class Endpoint implements AsyncDisposable {
 
   #find(levels: readonly string[]): CloudioAttribute | undefined {
     if (levels.length < 3) return undefined;
-    let object = this.#nodes.get(levels[0])?.object(levels[1]);
+    let object = this.node(levels[0])?.object(levels[1]);
     for (let i = 2; object && i < levels.length - 1; i++) object = object.object(levels[i]);
     return object?.attribute(levels[levels.length - 1]);
   }
@@ -274,7 +285,7 @@ export class Endpoint implements AsyncDisposable {
    */
   toModel(): EndpointModel {
     const nodes: EndpointModel["nodes"] = {};
-    for (const [name, node] of this.#nodes) nodes[name] = node.toModel();
+    for (const [name, node] of this.#nodes.map) nodes[name] = node.toModel();
     return { nodes };
   }
 
@@ -372,8 +383,8 @@ export class Endpoint implements AsyncDisposable {
       outbox,
       reporter,
       online: (format) => ({
-        payload: encodeEndpoint(format, this.#nodes, settings.supportedFormats),
-        nodes: new Set(this.#nodes.keys()),
+        payload: encodeEndpoint(format, this.#nodes.map, settings.supportedFormats),
+        nodes: new Set(this.#nodes.map.keys()),
       }),
       receive,
       reconnect: options.reconnect,
@@ -583,8 +594,8 @@ export class Endpoint implements AsyncDisposable {
     this.#publisher.close();
     await this.#session?.stop(); // @offline and DISCONNECT when online
     await this.#outbox?.close().catch((error) => this.#reporter.report(error));
-    for (const node of this.#nodes.values()) {
-      for (const object of node.objects.values()) endIterations(object);
+    for (const node of this.#nodes.map.values()) {
+      for (const object of node[objectMap].values()) endIterations(object);
     }
     this.#reporter.close();
     this.#closedResolve(undefined);
@@ -597,6 +608,6 @@ export class Endpoint implements AsyncDisposable {
 }
 
 function endIterations(object: CloudioObject): void {
-  for (const attribute of object.attributes.values()) attribute[Symbol.dispose]();
-  for (const child of object.objects.values()) endIterations(child);
+  for (const attribute of object[attributeMap].values()) attribute[Symbol.dispose]();
+  for (const child of object[objectMap].values()) endIterations(child);
 }

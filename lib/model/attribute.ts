@@ -7,8 +7,8 @@
  */
 
 import { PushQueue } from "../_queue.ts";
-import { sinkOf } from "./sink.ts";
-import type { ContainerRef, NodeRef } from "./tree.ts";
+import { type ModelSink, sinkOf } from "./sink.ts";
+import { adopt, type ContainerRef, describePart, knownPath, type NodeRef } from "./tree.ts";
 import {
   ATTRIBUTE_CONSTRAINTS,
   ATTRIBUTE_TYPES,
@@ -40,21 +40,39 @@ export interface AttributeChange<T extends AttributeType = AttributeType> {
   readonly source: ChangeSource;
 }
 
+/**
+ * The value type of an attribute: `ValueOf<T>` when it was given one at creation (`Known` is
+ * `true`: values are never taken away), `ValueOf<T> | undefined` otherwise.
+ */
+export type CurrentValue<T extends AttributeType, Known extends boolean> = Known extends true
+  ? ValueOf<T>
+  : ValueOf<T> | undefined;
+
+/**
+ * Whether an initial value of type `V` makes the attribute's value known: `true` for a value,
+ * `false` for none (or one that may be `undefined`).
+ */
+export type KnownFrom<V> = undefined extends V ? false : true;
+
 /** How an attribute is declared. */
-export interface AttributeOptions<T extends AttributeType = AttributeType> {
+export interface AttributeOptions<
+  T extends AttributeType = AttributeType,
+  C extends AttributeConstraint = AttributeConstraint,
+  V extends ValueOf<T> | undefined = ValueOf<T> | undefined,
+> {
   /** The value's type; it also types `value` in TypeScript. */
   type: T;
   /** Who writes the attribute and how it travels (protocol §1). */
-  constraint: AttributeConstraint;
-  /** The initial value. */
-  value?: ValueOf<T>;
+  constraint: C;
+  /** The initial value; with one, the attribute's `value` is typed without `undefined`. */
+  value?: V;
   /** When the initial value was taken, in milliseconds since the epoch. */
   timestamp?: number;
   /**
    * Asked before a value from the cloud is applied; return `false` (or throw) to refuse it. A
    * refused `@set` is answered with a `@didSet` that reports the unchanged value.
    */
-  accept?: (value: ValueOf<T>, attribute: CloudioAttribute<T>) => boolean | void;
+  accept?: (value: ValueOf<T>, attribute: CloudioAttribute<T, C>) => boolean | void;
 }
 
 /** Options of {@linkcode CloudioAttribute.prototype.set}. */
@@ -92,14 +110,45 @@ export const cloudWrite: unique symbol = Symbol("cloudio.cloudWrite");
  */
 export const restore: unique symbol = Symbol("cloudio.restore");
 
+/** Where an attribute is created, when its container creates it. */
+let placing: { parent: ContainerRef; name: string } | undefined;
+
+/**
+ * Creates an attribute in its container, so that problems with its options name its path.
+ * Internal to the model.
+ *
+ * @param parent The object that holds it.
+ * @param name Its name.
+ * @param options Its declaration.
+ * @returns The attribute, placed.
+ */
+export function createAttribute<
+  T extends AttributeType,
+  C extends AttributeConstraint,
+  V extends ValueOf<T> | undefined,
+>(
+  parent: ContainerRef,
+  name: string,
+  options: AttributeOptions<T, C, V>,
+): CloudioAttribute<T, C, KnownFrom<V>> {
+  placing = { parent, name };
+  try {
+    return new CloudioAttribute(options);
+  } finally {
+    placing = undefined;
+  }
+}
+
 /**
  * A typed attribute. Its value type follows its `type`: `boolean` for Boolean, `number` for
- * Integer and Number, `string` for String.
+ * Integer and Number, `string` for String; and `value` is never `undefined` when one was given at
+ * creation (`Known`). Its constraint `C` is part of its type: a Measure is not a SetPoint.
  *
- * Attributes are created with {@linkcode CloudioObject.prototype.addAttribute}. Once the endpoint
- * has started, the device may write only Status and Measure attributes (each write becomes an
- * `@update`), Static attributes are fixed, and Parameter and SetPoint attributes change only by a
- * `@set` from the cloud, which `changes()` reports.
+ * Attributes are created with {@linkcode CloudioObject.prototype.addAttribute}, from a model, or
+ * as fields of a class-style object (`measure()`, `setPoint()`, …). Once the endpoint has started,
+ * the device may write only Status and Measure attributes (each write becomes an `@update`),
+ * Static attributes are fixed, and Parameter and SetPoint attributes change only by a `@set` from
+ * the cloud, which `changes()` reports.
  *
  * @example Declaring and writing attributes
  * ```ts
@@ -114,15 +163,17 @@ export const restore: unique symbol = Symbol("cloudio.restore");
  * assert.equal(rate.path, "Pump/Status/rate");
  * ```
  */
-export class CloudioAttribute<T extends AttributeType = AttributeType> {
-  /** The attribute's name within its object. */
-  readonly name: string;
+export class CloudioAttribute<
+  T extends AttributeType = AttributeType,
+  C extends AttributeConstraint = AttributeConstraint,
+  Known extends boolean = boolean,
+> {
   /** The value's type. */
   readonly type: T;
   /** The constraint. */
-  readonly constraint: AttributeConstraint;
-  /** The object that holds it. */
-  readonly parent: ContainerRef;
+  readonly constraint: C;
+  #name?: string;
+  #parent?: ContainerRef;
   #value: ValueOf<T> | undefined;
   #timestamp: number | undefined;
   #path?: string;
@@ -131,28 +182,43 @@ export class CloudioAttribute<T extends AttributeType = AttributeType> {
   #listeners = new Set<PushQueue<AttributeChange>>();
 
   /**
-   * Creates an attribute; use {@linkcode CloudioObject.prototype.addAttribute} instead.
+   * Creates an attribute that belongs to no object yet: a class-style object's field, placed
+   * (and named after the field) when the object is added. `addAttribute()` and models create
+   * attributes in place; `measure()`, `setPoint()` and the like read better for fields.
    *
-   * @param parent The object that holds it.
-   * @param name Its name.
-   * @param options Type, constraint and initial value.
+   * @param options Type, constraint, initial value and `accept`.
    * @throws {TypeError} When the type, constraint or initial value is invalid.
+   *
+   * @example A field of a class-style object
+   * ```ts
+   * import { CloudioAttribute, CloudioObject } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * class Motor extends CloudioObject {
+   *   rpm = new CloudioAttribute({ type: "Integer", constraint: "Measure", value: 0 });
+   * }
+   * assert.equal(new Motor().rpm.value, 0); // `measure("Integer", { value: 0 })` types it as known
+   * ```
    */
-  constructor(parent: ContainerRef, name: string, options: AttributeOptions<T>) {
-    this.parent = parent;
-    this.name = name;
+  constructor(options: AttributeOptions<T, C>) {
+    const at = placing;
+    placing = undefined;
+    if (at) {
+      this.#parent = at.parent;
+      this.#name = at.name;
+    }
     if (!ATTRIBUTE_TYPES.includes(options.type)) {
       throw new TypeError(
-        `Cannot add attribute "${this.path}": type ${show(options.type)} is not one of ${
+        `Cannot add ${this.#describe()}: type ${show(options.type)} is not one of ${
           ATTRIBUTE_TYPES.join(", ")
         }`,
       );
     }
     if (!ATTRIBUTE_CONSTRAINTS.includes(options.constraint)) {
       throw new TypeError(
-        `Cannot add attribute "${this.path}": constraint ${
-          show(options.constraint)
-        } is not one of ${ATTRIBUTE_CONSTRAINTS.join(", ")}`,
+        `Cannot add ${this.#describe()}: constraint ${show(options.constraint)} is not one of ${
+          ATTRIBUTE_CONSTRAINTS.join(", ")
+        }`,
       );
     }
     this.type = options.type;
@@ -163,24 +229,72 @@ export class CloudioAttribute<T extends AttributeType = AttributeType> {
       this.#value = options.value;
     }
     if (options.timestamp !== undefined) {
-      checkTimestamp(this.path, options.timestamp);
+      checkTimestamp(this.#describe(), options.timestamp);
       this.#timestamp = options.timestamp;
     }
   }
 
-  /** The node the attribute belongs to. */
+  /**
+   * Places an attribute created on its own in the object that holds it. Internal to the model.
+   *
+   * @param parent The object.
+   * @param name Its name there: the field's name.
+   * @throws {TypeError} When it was placed already.
+   */
+  [adopt](parent: ContainerRef, name: string): void {
+    if (this.#parent === parent && this.#name === name) return;
+    if (this.#parent) {
+      throw new TypeError(
+        `Cannot add attribute "${knownPath(parent)}/${name}": it is attribute "${
+          knownPath(this)
+        }" already`,
+      );
+    }
+    this.#parent = parent;
+    this.#name = name;
+  }
+
+  /**
+   * The attribute's name within its object.
+   *
+   * @throws {TypeError} When it was not added to an object yet.
+   */
+  get name(): string {
+    if (this.#name === undefined) throw notPlaced("name");
+    return this.#name;
+  }
+
+  /**
+   * The object that holds it.
+   *
+   * @throws {TypeError} When it was not added to an object yet.
+   */
+  get parent(): ContainerRef {
+    if (!this.#parent) throw notPlaced("parent");
+    return this.#parent;
+  }
+
+  /**
+   * The node the attribute belongs to.
+   *
+   * @throws {TypeError} When it was not added to an object yet.
+   */
   get node(): NodeRef {
     return this.parent.node;
   }
 
-  /** The path below the endpoint: `node/object/…/attribute`. */
+  /**
+   * The path below the endpoint: `node/object/…/attribute`.
+   *
+   * @throws {TypeError} When it was not added to an object yet.
+   */
   get path(): string {
     return this.#path ??= `${this.parent.path}/${this.name}`;
   }
 
-  /** The current value, or `undefined` when none is known yet. */
-  get value(): ValueOf<T> | undefined {
-    return this.#value;
+  /** The current value; `undefined` only while none is known (never, if one was declared). */
+  get value(): CurrentValue<T, Known> {
+    return this.#value as CurrentValue<T, Known>;
   }
 
   /**
@@ -223,7 +337,7 @@ export class CloudioAttribute<T extends AttributeType = AttributeType> {
    * ```
    */
   set(value: ValueOf<T>, options: SetOptions = {}): void {
-    const sink = sinkOf(this.node);
+    const sink = this.#sink();
     sink?.assertOpen();
     this.#check(value);
     const live = sink?.started() ?? false;
@@ -240,10 +354,10 @@ export class CloudioAttribute<T extends AttributeType = AttributeType> {
       }
     }
     const timestamp = options.timestamp ?? sink?.now() ?? Date.now();
-    checkTimestamp(this.path, timestamp);
+    checkTimestamp(this.#describe(), timestamp);
     const previousValue = this.#value, previousTimestamp = this.#timestamp;
     this.#write(value, timestamp, "device");
-    if (live) sink!.changed(this as unknown as CloudioAttribute, previousValue, previousTimestamp);
+    if (live) sink!.changed(this as CloudioAttribute, previousValue, previousTimestamp);
   }
 
   /**
@@ -257,7 +371,7 @@ export class CloudioAttribute<T extends AttributeType = AttributeType> {
    * @throws What `accept()` throws: the value is then not applied.
    */
   [cloudWrite](value: ValueOf<T>, timestamp: number): boolean {
-    if (this.#accept?.(value, this as unknown as CloudioAttribute) === false) return false;
+    if (this.#accept?.(value, this as CloudioAttribute) === false) return false;
     this.#write(value, timestamp, "cloud");
     return true;
   }
@@ -314,10 +428,24 @@ export class CloudioAttribute<T extends AttributeType = AttributeType> {
     for (const queue of [...this.#listeners]) queue.close();
   }
 
+  // The endpoint's side, once the attribute belongs to a node of an endpoint.
+  #sink(): ModelSink | undefined {
+    if (!this.#parent) return undefined;
+    try {
+      return sinkOf(this.#parent.node);
+    } catch {
+      return undefined; // in a class-style object that was not added yet
+    }
+  }
+
+  #describe(): string {
+    return describePart("attribute", knownPath(this));
+  }
+
   #check(value: unknown): void {
     const problem = valueProblem(this.type, value);
     if (problem) {
-      throw new TypeError(`Cannot set attribute "${this.path}" to ${show(value)}: ${problem}`);
+      throw new TypeError(`Cannot set ${this.#describe()} to ${show(value)}: ${problem}`);
     }
   }
 
@@ -337,16 +465,20 @@ export class CloudioAttribute<T extends AttributeType = AttributeType> {
   }
 }
 
+function notPlaced(what: string): TypeError {
+  return new TypeError(`Cannot tell the ${what} of an attribute not added to an object yet`);
+}
+
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   return String(value);
 }
 
-function checkTimestamp(path: string, timestamp: number): void {
+function checkTimestamp(what: string, timestamp: number): void {
   const problem = timeProblem(timestamp);
   if (problem !== undefined) {
     throw new RangeError(
-      `Cannot set attribute "${path}": timestamp ${timestamp} is not a plausible time in milliseconds since the epoch: ${problem}`,
+      `Cannot set ${what}: timestamp ${timestamp} is not a plausible time in milliseconds since the epoch: ${problem}`,
     );
   }
 }

@@ -61,7 +61,7 @@ export interface ObjectModel {
 /** A node as plain data: the interfaces it implements and its objects. */
 export interface NodeModel {
   /** Free interface names; not validated by the cloud. */
-  implements?: string[];
+  implements?: readonly string[];
   /** Objects by name. */
   objects?: Record<string, ObjectModel>;
 }
