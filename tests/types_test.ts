@@ -19,6 +19,7 @@ import {
   parameter,
   setPoint,
 } from "../mod.ts";
+import { vacuumCleanerModel } from "../examples/vacuum_cleaner_model.ts";
 import { VacuumCleaner as VacuumCleanerClasses } from "../examples/vacuum_cleaner_classes.ts";
 import { modelFromXml } from "../connectors/xml.ts";
 
@@ -83,6 +84,19 @@ Deno.test("a model written as a constant types the endpoint's tree", () => {
   assert.equal(endpoint.nodes.Heater.objects.Parameters.attributes.target.value, 19);
   // What the compiler refuses, the attribute refuses at run time too.
   assert.throws(() => status.attributes.label.set(3 as unknown as string), TypeError);
+});
+
+Deno.test("a model from the code generator is typed the same way", () => {
+  const endpoint = new Endpoint(UUID, { model: vacuumCleanerModel });
+  endpoint.nodes.VacuumCleaner.objects.Status.attributes.throughput.value = 3.5;
+  const power: boolean = endpoint.nodes.VacuumCleaner.objects.Parameters.attributes.set_power_on
+    .value;
+  assert.equal(power, false);
+  const mistakes = () => {
+    // @ts-expect-error isPoweredOn is a Boolean
+    endpoint.nodes.VacuumCleaner.objects.Status.attributes.isPoweredOn.value = 1;
+  };
+  void mistakes;
 });
 
 Deno.test("a model only known at run time gives records keyed by any name", () => {
