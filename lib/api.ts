@@ -31,11 +31,11 @@ export { modelProblems } from "./model/validate.ts";
 export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from "./endpoint.ts";
 export type { NodeOptions } from "./model/node.ts";
 export type { ObjectOptions } from "./model/object.ts";
+export { AttributeChangeEvent } from "./model/change_event.ts";
+export type { AttributeChange, ChangeListener, ChangeSource } from "./model/change_event.ts";
 export type {
-  AttributeChange,
   AttributeOptions,
   ChangesOptions,
-  ChangeSource,
   CurrentValue,
   KnownFrom,
   SetOptions,

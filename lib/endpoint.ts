@@ -115,7 +115,7 @@ export class Endpoint<const M extends EndpointModel = EndpointModel> implements 
     this.#now = safeClock(options.now ?? Date.now);
     this.#order = new SetOrder(this.#now);
     this.#reporter = new Reporter(options.onError);
-    this.#publisher = new Publisher(this.#now);
+    this.#publisher = new Publisher(this.#now, (error) => this.#reporter.report(error));
     this.#logs = new RemoteLogs({
       level: options.logLevel,
       rate: options.logRate,
@@ -393,6 +393,61 @@ export class Endpoint<const M extends EndpointModel = EndpointModel> implements 
       now: this.#now,
     });
     return { settings, outbox, session };
+  }
+
+  /**
+   * Publishes `@online` again, with the model as it is now (values included), as the Python
+   * reference's `announce()` does: for a cloud that lost the endpoint's state, or after the
+   * model changed. Online, it goes out at once; offline, with the next connection (whose own
+   * `@online` would carry the same), and the promise waits for it.
+   *
+   * @param options A signal that stops waiting.
+   * @returns A promise that resolves once the broker has acknowledged the `@online`.
+   * @throws {TypeError} When `connect()` was not called.
+   * @throws {ClosedError} When the endpoint is closed first.
+   *
+   * @example
+   * ```ts ignore
+   * await endpoint.announce(); // @online/<uuid>, retained, with every current value
+   * ```
+   */
+  async announce(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#publisher.assertOpen();
+    const preparing = this.#preparing;
+    if (!this.#connecting || !preparing) {
+      throw new TypeError("Cannot announce the endpoint: call connect() first");
+    }
+    const { settings, outbox } = await preparing;
+    const topic = topicsOf(settings.uuid).online;
+    const signal = options.signal;
+    for (;;) {
+      signal?.throwIfAborted();
+      // Listen first: a connection that comes up between the check and the wait is not missed.
+      const events = this.#reporter.status(signal);
+      try {
+        const payload = encodeEndpoint(
+          settings.messageFormat,
+          this.#nodes.map,
+          settings.supportedFormats,
+        );
+        const sent = outbox.publishNow(topic, payload, true);
+        if (sent) {
+          try {
+            return await sent;
+          } catch {
+            // The connection was lost on the way: the next one.
+          }
+        }
+        for await (const event of events) {
+          if (event.type === "online") break;
+          if (event.type === "closed") throw new ClosedError();
+        }
+        signal?.throwIfAborted();
+        if (this.#closed) throw new ClosedError();
+      } finally {
+        await events.return?.();
+      }
+    }
   }
 
   /**

@@ -7,6 +7,15 @@
  */
 
 import { PushQueue } from "../_queue.ts";
+import { CloudioError } from "../errors.ts";
+import {
+  type AttributeChange,
+  AttributeChangeEvent,
+  type ChangeListener,
+  type ChangeSource,
+  guardListener,
+  guardOf,
+} from "./change_event.ts";
 import { type ModelSink, sinkOf } from "./sink.ts";
 import { adopt, type ContainerRef, describePart, knownPath, type NodeRef } from "./tree.ts";
 import {
@@ -22,23 +31,6 @@ import { valueProblem } from "./validate.ts";
 import { timeProblem } from "../time.ts";
 
 type Vet = (value: AttributeValue, attribute: CloudioAttribute) => boolean | void;
-
-/** Where a change came from. */
-export type ChangeSource = "device" | "cloud";
-
-/** One change of an attribute's value, as `changes()` yields it. */
-export interface AttributeChange<T extends AttributeType = AttributeType> {
-  /** The attribute that changed. */
-  readonly attribute: CloudioAttribute<T>;
-  /** The new value. */
-  readonly value: ValueOf<T>;
-  /** The value before, if there was one. */
-  readonly previous: ValueOf<T> | undefined;
-  /** When the new value was taken, in milliseconds since the epoch. */
-  readonly timestamp: number;
-  /** `cloud` for a `@set`, `device` for the program's own writes. */
-  readonly source: ChangeSource;
-}
 
 /**
  * The value type of an attribute: `ValueOf<T>` when it was given one at creation (`Known` is
@@ -105,6 +97,17 @@ export interface ChangesOptions {
 export const cloudWrite: unique symbol = Symbol("cloudio.cloudWrite");
 
 /**
+ * The library's own way to report what a change listener threw, through the endpoint the
+ * attribute belongs to. Not part of the public API.
+ */
+export const reportFailure: unique symbol = Symbol("cloudio.reportFailure");
+
+function listenerFailed(error: unknown, event: Event): void {
+  // `target`, not `currentTarget`: an async listener fails after the dispatch has ended.
+  (event.target as unknown as CloudioAttribute | null)?.[reportFailure](error);
+}
+
+/**
  * The library's own way to put back a value the device wrote earlier (rolling back a
  * transaction), past the device-side checks and without sending it. Not part of the public API.
  */
@@ -167,7 +170,7 @@ export class CloudioAttribute<
   T extends AttributeType = AttributeType,
   C extends AttributeConstraint = AttributeConstraint,
   Known extends boolean = boolean,
-> {
+> extends EventTarget {
   /** The value's type. */
   readonly type: T;
   /** The constraint. */
@@ -180,6 +183,7 @@ export class CloudioAttribute<
   // Loosely typed so that CloudioAttribute<"Boolean"> stays assignable to CloudioAttribute.
   #accept?: Vet;
   #listeners = new Set<PushQueue<AttributeChange>>();
+  #listened = false; // a change listener was added once: events are built from then on
 
   /**
    * Creates an attribute that belongs to no object yet: a class-style object's field, placed
@@ -201,6 +205,7 @@ export class CloudioAttribute<
    * ```
    */
   constructor(options: AttributeOptions<T, C>) {
+    super();
     const at = placing;
     placing = undefined;
     if (at) {
@@ -412,6 +417,115 @@ export class CloudioAttribute<
   }
 
   /**
+   * Listens for changes, synchronously: the device's writes and, once applied, the cloud's
+   * `@set`s (`event.source` tells which). What a listener throws, or the promise it returns
+   * rejects with, is reported to the endpoint's `onError` (and `status()`) and does not stop the
+   * endpoint or the other listeners. `{ signal }` and `{ once: true }` work as for any
+   * `EventTarget`.
+   *
+   * @param type `"change"`.
+   * @param listener The listener.
+   * @param options `signal`, `once`.
+   *
+   * @example
+   * ```ts
+   * import { Endpoint } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const endpoint = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55", { onError: () => {} });
+   * const level = endpoint.addNode("Tank").addObject("Status")
+   *   .addAttribute("level", { type: "Number", constraint: "Measure", value: 0 });
+   * const controller = new AbortController();
+   * let last = 0;
+   * level.addEventListener("change", (event) => last = event.value, { signal: controller.signal });
+   * level.addEventListener("change", () => { throw new Error("reported, not fatal"); });
+   * level.value = 0.5;
+   * assert.equal(last, 0.5);
+   * controller.abort();
+   * level.value = 0.7;
+   * assert.equal(last, 0.5);
+   * ```
+   */
+  override addEventListener(
+    type: "change",
+    listener: ChangeListener<T, C> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /**
+   * Any other event type, as `EventTarget` has it.
+   *
+   * @param type The type.
+   * @param listener The listener.
+   * @param options The options.
+   */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | ChangeListener<T, C> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    if (type === "change") this.#listened = true;
+    super.addEventListener(
+      type,
+      guardListener(listener, listenerFailed) as EventListener,
+      options,
+    );
+  }
+
+  /**
+   * Removes a listener added with `addEventListener`.
+   *
+   * @param type `"change"`.
+   * @param listener The listener.
+   * @param options `capture`, as when it was added.
+   */
+  override removeEventListener(
+    type: "change",
+    listener: ChangeListener<T, C> | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /**
+   * Any other event type, as `EventTarget` has it.
+   *
+   * @param type The type.
+   * @param listener The listener.
+   * @param options The options.
+   */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | ChangeListener<T, C> | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    if (listener === null) return;
+    super.removeEventListener(type, guardOf(listener) as EventListener, options);
+  }
+
+  /**
+   * Reports what a change listener threw. Internal to the model.
+   *
+   * @param error What it threw.
+   */
+  [reportFailure](error: unknown): void {
+    const failure = new CloudioError(
+      `A change listener of ${this.#describe()} failed: ${(error as Error)?.message ?? error}`,
+      { cause: error },
+    );
+    const sink = this.#sink();
+    if (sink) sink.report(failure);
+    else console.error(`cloudio: ${failure.message}`);
+  }
+
+  /**
    * Returns the attribute as plain data.
    *
    * @returns Type, constraint, and value and timestamp when known.
@@ -453,15 +567,11 @@ export class CloudioAttribute<
     const previous = this.#value;
     this.#value = value;
     this.#timestamp = timestamp;
-    if (this.#listeners.size === 0) return;
-    const change = {
-      attribute: this,
-      value,
-      previous,
-      timestamp,
-      source,
-    } as unknown as AttributeChange;
-    for (const queue of this.#listeners) queue.push(change);
+    // Nothing is built for a value nobody watches: the hot path of every write.
+    if (this.#listeners.size === 0 && !this.#listened) return;
+    const change = new AttributeChangeEvent<T, C>(this, value, previous, timestamp, source);
+    for (const queue of this.#listeners) queue.push(change as unknown as AttributeChange);
+    if (this.#listened) this.dispatchEvent(change);
   }
 }
 

@@ -40,6 +40,7 @@ interface Open {
 /** Encodes and queues what the endpoint sends; the model's sink. */
 export class Publisher implements ModelSink {
   #now: () => number;
+  #report: (error: unknown) => void;
   #open?: Open;
   #early: ((open: Open) => OutboxMessage)[] = [];
   #started = false;
@@ -53,9 +54,11 @@ export class Publisher implements ModelSink {
    * Creates the publisher of an endpoint.
    *
    * @param now The clock that stamps the device's writes.
+   * @param report Told of failures that do not stop the endpoint.
    */
-  constructor(now: () => number) {
+  constructor(now: () => number, report: (error: unknown) => void) {
     this.#now = now;
+    this.#report = report;
     this.#transactions = new Transactions((attributes) => this.#transaction(attributes), now);
     this.#announcements = new Announcements((node) => this.#nodeAdded(node));
   }
@@ -116,6 +119,15 @@ export class Publisher implements ModelSink {
   /** Throws a `ClosedError` once `close()` was called. */
   assertOpen(): void {
     if (this.#closing) throw new ClosedError();
+  }
+
+  /**
+   * Reports a failure that does not stop the endpoint.
+   *
+   * @param error The failure.
+   */
+  report(error: unknown): void {
+    this.#report(error);
   }
 
   /**

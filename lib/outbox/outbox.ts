@@ -302,6 +302,20 @@ export class Outbox {
     this.#pump();
   }
 
+  /**
+   * Publishes a message at once on the current link, outside the queue: the `@online` that
+   * `Endpoint.prototype.announce` sends again. Nothing is stored.
+   *
+   * @param topic The topic.
+   * @param payload The payload.
+   * @param retain Whether it is retained.
+   * @returns A promise that resolves on PUBACK (and rejects when the link is lost first), or
+   * `undefined` when there is no link.
+   */
+  publishNow(topic: string, payload: Uint8Array, retain: boolean): Promise<void> | undefined {
+    return this.#link?.publish(topic, payload, retain);
+  }
+
   /** Stops publishing; whatever was not acknowledged is sent again on the next link. */
   detach(): void {
     this.#link = undefined;
