@@ -38,6 +38,7 @@ export type {
   ChangesOptions,
   CurrentValue,
   KnownFrom,
+  PolicyOf,
   SetOptions,
 } from "./model/attribute.ts";
 export type { FieldOptions } from "./model/fields.ts";
@@ -55,10 +56,12 @@ export type {
   AttributeModel,
   AttributeType,
   AttributeValue,
+  Deadband,
   EndpointModel,
   MessageFormat,
   NodeModel,
   ObjectModel,
+  PublishPolicy,
   ValueOf,
 } from "./model/types.ts";
 export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./errors.ts";

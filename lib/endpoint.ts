@@ -304,7 +304,7 @@ export class Endpoint<const M extends EndpointModel = EndpointModel> implements 
     this.#publisher.assertOpen();
     if (!this.#connecting) {
       // Live from now on: Static values are fixed and every change is kept for the cloud.
-      this.#publisher.start();
+      this.#publisher.start(this.#nodes.map.values());
       const attempt = this.#connecting = this.#start();
       // After a failure, connect() may be called again.
       attempt.catch(() => {
@@ -633,6 +633,8 @@ export class Endpoint<const M extends EndpointModel = EndpointModel> implements 
   close(options: CloseOptions = {}): Promise<void> {
     if (!this.#closing) {
       this.#publisher.closing();
+      // What the publish policies hold back goes out with the rest of the outbox.
+      this.#publisher.flushPolicies();
       this.#closing = this.#shutdown(options.timeout ?? 5000);
     }
     return this.#closing;

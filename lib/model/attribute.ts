@@ -25,9 +25,10 @@ import {
   type AttributeModel,
   type AttributeType,
   type AttributeValue,
+  type PublishPolicy,
   type ValueOf,
 } from "./types.ts";
-import { valueProblem } from "./validate.ts";
+import { policyProblems, valueProblem } from "./validate.ts";
 import { timeProblem } from "../time.ts";
 
 type Vet = (value: AttributeValue, attribute: CloudioAttribute) => boolean | void;
@@ -45,6 +46,15 @@ export type CurrentValue<T extends AttributeType, Known extends boolean> = Known
  * `false` for none (or one that may be `undefined`).
  */
 export type KnownFrom<V> = undefined extends V ? false : true;
+
+/**
+ * The publish policy an attribute may have: only Status and Measure attributes (the device's
+ * writes) have one, and a deadband only for Integer and Number.
+ */
+export type PolicyOf<T extends AttributeType, C extends AttributeConstraint> = C extends
+  "Status" | "Measure" ? T extends "Integer" | "Number" ? PublishPolicy
+  : Omit<PublishPolicy, "deadband">
+  : never;
 
 /** How an attribute is declared. */
 export interface AttributeOptions<
@@ -65,6 +75,12 @@ export interface AttributeOptions<
    * refused `@set` is answered with a `@didSet` that reports the unchanged value.
    */
   accept?: (value: ValueOf<T>, attribute: CloudioAttribute<T, C>) => boolean | void;
+  /**
+   * When the device's writes are worth sending (Status and Measure only): `onChange`,
+   * `deadband`, `minInterval`, `maxInterval`, `latestOnlyWhileOffline`. Every write is sent
+   * without one.
+   */
+  policy?: PolicyOf<T, C>;
 }
 
 /** Options of {@linkcode CloudioAttribute.prototype.set}. */
@@ -182,6 +198,7 @@ export class CloudioAttribute<
   #path?: string;
   // Loosely typed so that CloudioAttribute<"Boolean"> stays assignable to CloudioAttribute.
   #accept?: Vet;
+  #policy?: Readonly<PublishPolicy>;
   #listeners = new Set<PushQueue<AttributeChange>>();
   #listened = false; // a change listener was added once: events are built from then on
 
@@ -236,6 +253,17 @@ export class CloudioAttribute<
     if (options.timestamp !== undefined) {
       checkTimestamp(this.#describe(), options.timestamp);
       this.#timestamp = options.timestamp;
+    }
+    if (options.policy !== undefined) {
+      const problems = policyProblems(options.type, options.constraint, options.policy);
+      if (problems.length > 0) {
+        throw new TypeError(
+          `Cannot add ${this.#describe()}: ${
+            problems.map((p) => `${p.key ? `policy.${p.key}` : "policy"}: ${p.message}`).join("; ")
+          }`,
+        );
+      }
+      this.#policy = Object.freeze({ ...options.policy as PublishPolicy });
     }
   }
 
@@ -314,6 +342,11 @@ export class CloudioAttribute<
   /** When the current value was taken, in milliseconds since the epoch. */
   get timestamp(): number | undefined {
     return this.#timestamp;
+  }
+
+  /** When the device's writes are sent (`undefined`: every write), as declared. */
+  get policy(): Readonly<PublishPolicy> | undefined {
+    return this.#policy;
   }
 
   /**
@@ -528,12 +561,13 @@ export class CloudioAttribute<
   /**
    * Returns the attribute as plain data.
    *
-   * @returns Type, constraint, and value and timestamp when known.
+   * @returns Type, constraint, and value, timestamp and publish policy when there are.
    */
   toModel(): AttributeModel {
     const model: AttributeModel = { type: this.type, constraint: this.constraint };
     if (this.#value !== undefined) model.value = this.#value;
     if (this.#timestamp !== undefined) model.timestamp = this.#timestamp;
+    if (this.#policy !== undefined) model.policy = { ...this.#policy };
     return model;
   }
 
