@@ -40,8 +40,8 @@ export class Status extends CloudioObject {
   identification = measure("String", { value: "VC-0001" });
   /** Whether the motor runs. */
   isPoweredOn = measure("Boolean", { value: false });
-  /** The throughput measured. */
-  throughput = measure("Number", { value: 0 });
+  /** The throughput measured: sent when it moves by more than 0.05, and at least once a minute. */
+  throughput = measure("Number", { value: 0, policy: { deadband: 0.05, maxInterval: 60_000 } });
   /** The operating mode in force. */
   operatingMode = measure("Integer", { value: 1 });
 }

@@ -18,7 +18,12 @@ export const vacuumCleanerModel = {
           attributes: {
             identification: { type: "String", constraint: "Measure", value: "VC-0001" },
             isPoweredOn: { type: "Boolean", constraint: "Measure", value: false },
-            throughput: { type: "Number", constraint: "Measure", value: 0 },
+            throughput: {
+              type: "Number",
+              constraint: "Measure",
+              value: 0,
+              policy: { deadband: 0.05, maxInterval: 60000 },
+            },
             operatingMode: { type: "Integer", constraint: "Measure", value: 1 },
           },
         },
