@@ -33,6 +33,7 @@ import { adopt, attributeMap, Children, objectMap } from "./model/tree.ts";
 import type { NodesOf } from "./model/typed.ts";
 import type { AttributeType, EndpointModel, NodeModel } from "./model/types.ts";
 import type { Outbox, OutboxStats } from "./outbox/outbox.ts";
+import type { OutboxStore } from "./outbox/store.ts";
 import { Publisher } from "./outbound/publisher.ts";
 import type { Transaction } from "./outbound/transactions.ts";
 import { defaultPlatform } from "./platform.ts";
@@ -351,6 +352,7 @@ export class Endpoint<const M extends EndpointModel = EndpointModel> implements 
     const transport = transportFor(settings, options, platform, { now: this.#now, reporter });
     if (this.#closed) throw new ClosedError();
     const outbox = this.#outbox = await openOutbox(settings, options, platform, reporter);
+    this.#storeOpened(outbox.store);
     const topics = topicsOf(settings.uuid);
     this.#logs.useOutbox(outbox);
     this.#publisher.open(outbox, topics, settings.messageFormat);
@@ -447,6 +449,25 @@ export class Endpoint<const M extends EndpointModel = EndpointModel> implements 
       } finally {
         await events.return?.();
       }
+    }
+  }
+
+  // Says where values wait while offline: an experiment should not leave a file behind
+  // unknowingly. A durable store this endpoint never opened before has no "created" setting yet.
+  #storeOpened(store: OutboxStore): void {
+    const created = store.durable && store.getState("created") === undefined;
+    if (created) store.setState("created", new Date(this.#now()).toISOString());
+    this.#reporter.emit({
+      type: "store",
+      location: store.location,
+      durable: store.durable,
+      created,
+    });
+    if (created) {
+      this.#reporter.notice(
+        `values wait in ${store.location} while offline (persistence=file; persistence: ` +
+          `"memory" keeps nothing on disk)`,
+      );
     }
   }
 
