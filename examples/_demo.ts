@@ -93,11 +93,13 @@ async function startDemo(uuid: string, options: ConnectOrDemoOptions): Promise<D
     : await startDevCloudServer({ cloud, port, brokerUrl: broker.url });
   const open = server ? `Open ${server.url} to see the device` : "";
   console.log(`
-  This is a LOCAL DEMO (${options.title}): no properties file for ${uuid} was found, so an MQTT
-  broker runs in this process at ${broker.url} and a stand-in cloud prints what arrives and
-  writes set-points. To connect to a real cloud.iO, put ${uuid}.properties (hostUri,
-  ssl.authorityCert, ssl.clientCert, ssl.clientKey) in ~/.config/cloud.io/ and run again, or pass
-  --config DIR. ${options.stop ?? "Ctrl-C to stop."}${
+  This is a LOCAL DEMO (${options.title}). No properties file was found for
+  ${uuid}, so an MQTT broker runs in this process at ${broker.url}
+  and a stand-in cloud prints what arrives and writes set-points. To connect to a real cloud.iO,
+  put ${uuid}.properties (hostUri, ssl.authorityCert, ssl.clientCert,
+  ssl.clientKey) in ~/.config/cloud.io/ and run again, or pass --config DIR. ${
+    options.stop ?? "Ctrl-C to stop."
+  }${
     server
       ? `
 
