@@ -76,8 +76,10 @@ const buildMs = time(() => {
 });
 
 const supported: MessageFormat[] = ["JSON", "CBOR"];
-// What the endpoint sends on every (re)connect: encoded straight from the live tree.
-const online = (format: MessageFormat) => encodeEndpoint(format, endpoint.nodes, supported);
+// What the endpoint sends on every (re)connect: encoded straight from the live tree (the
+// endpoint keeps its nodes in a Map; here, the same nodes in one).
+const liveNodes = new Map(Object.entries(endpoint.nodes));
+const online = (format: MessageFormat) => encodeEndpoint(format, liveNodes, supported);
 
 // The first @online of the process, as a device sends it after start: cold code. Only the
 // format that goes first is cold (the other one shares most of the code).

@@ -198,7 +198,7 @@ function wireAttributes(
     }
     const copy: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(attribute)) {
-      if (value === null && (key === "value" || key === "timestamp")) continue;
+      if (value === null && (key === "value" || key === "timestamp" || key === "policy")) continue;
       if (key === "timestamp") {
         const ms = typeof value === "number" ? fromWireTime(value) : NaN;
         if (timeProblem(ms) === undefined) {

@@ -54,6 +54,16 @@ const GOOD: Record<string, string> = {
     '{"type": "Boolean", "constraint": "Status", "timestamp": 9223372036.854}',
   ),
   "nested objects": '{"nodes": {"N": {"objects": {"a": {"objects": {"b": {"objects": {}}}}}}}}',
+  "a publish policy": attribute(
+    `{"type": "Number", "constraint": "Measure", "policy": {"onChange": true, "deadband": "2.5%",
+      "minInterval": 100, "maxInterval": 60000, "latestOnlyWhileOffline": true}}`,
+  ),
+  "an absolute deadband on an Integer Status": attribute(
+    '{"type": "Integer", "constraint": "Status", "policy": {"deadband": 2}}',
+  ),
+  "a null policy on a Parameter": attribute(
+    '{"type": "Boolean", "constraint": "Parameter", "policy": null}',
+  ),
 };
 
 const BAD: Record<string, string> = {
@@ -90,6 +100,30 @@ const BAD: Record<string, string> = {
   "a timestamp of zero": attribute('{"type": "Boolean", "constraint": "Status", "timestamp": 0}'),
   "a timestamp in microseconds": attribute(
     '{"type": "Boolean", "constraint": "Status", "timestamp": 1700000000000000}',
+  ),
+  "a policy on a SetPoint": attribute(
+    '{"type": "Number", "constraint": "SetPoint", "policy": {"onChange": true}}',
+  ),
+  "a deadband on a String": attribute(
+    '{"type": "String", "constraint": "Measure", "policy": {"deadband": 1}}',
+  ),
+  "a negative deadband": attribute(
+    '{"type": "Number", "constraint": "Measure", "policy": {"deadband": -1}}',
+  ),
+  "a deadband in words": attribute(
+    '{"type": "Number", "constraint": "Measure", "policy": {"deadband": "two percent"}}',
+  ),
+  "a minInterval of 0": attribute(
+    '{"type": "Number", "constraint": "Measure", "policy": {"minInterval": 0}}',
+  ),
+  "a maxInterval beyond a timer's reach": attribute(
+    '{"type": "Number", "constraint": "Measure", "policy": {"maxInterval": 2147483648}}',
+  ),
+  "an unknown policy key": attribute(
+    '{"type": "Number", "constraint": "Measure", "policy": {"every": 5}}',
+  ),
+  "onChange as a string": attribute(
+    '{"type": "Number", "constraint": "Measure", "policy": {"onChange": "true"}}',
   ),
 };
 

@@ -33,8 +33,9 @@ import type {
   EndpointModel,
   NodeModel,
   ObjectModel,
+  PublishPolicy,
 } from "../lib/model/types.ts";
-import { modelProblems } from "../lib/model/validate.ts";
+import { deadbandOf, modelProblems, policyProblems } from "../lib/model/validate.ts";
 import type { ConnectorOptions } from "./json.ts";
 
 const TEMPLATES: Readonly<Record<string, AttributeType>> = {
@@ -58,6 +59,26 @@ const CONSTRAINTS: Readonly<Record<string, AttributeConstraint>> = {
   setpoint: "SetPoint",
   measure: "Measure",
 };
+
+/** The XML attributes of a `<policy>`: the keys of `PublishPolicy`. */
+const POLICY_ATTRIBUTES = [
+  "onChange",
+  "deadband",
+  "minInterval",
+  "maxInterval",
+  "latestOnlyWhileOffline",
+] as const;
+
+/** What each of them must be, for the problem message. */
+const POLICY_EXPECTED: Readonly<Record<(typeof POLICY_ATTRIBUTES)[number], string>> = {
+  onChange: "true or false",
+  deadband: 'an amount such as 0.5, or a percentage such as "2%"',
+  minInterval: "milliseconds",
+  maxInterval: "milliseconds",
+  latestOnlyWhileOffline: "true or false",
+};
+
+const DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 
 /** The interface every node implements when its `<deviceType>` has no `implements`. */
 const DEFAULT_INTERFACE = "NodeInterface";
@@ -89,6 +110,10 @@ const EXPECTED_VALUES: Readonly<Record<AttributeType, string>> = {
  *   case) for Boolean, a decimal safe integer for Integer, a finite decimal number for Number,
  *   the text as it is for String (white space around the others is ignored), the rules by which
  *   the endpoint reads a `@set`. Without it the attribute has no value (and no timestamp).
+ * - An `<attribute>` may hold one `<policy/>`, its publish policy (Status and Measure only), with
+ *   the keys of `PublishPolicy` as XML attributes: `onChange="true"`, `deadband="0.5"` or
+ *   `deadband="2%"` (Integer and Number), `minInterval="1000"` and `maxInterval="60000"` (ms),
+ *   `latestOnlyWhileOffline="true"`.
  *
  * Unknown elements, unknown XML attributes, text inside elements, bad names, unknown types or
  * constraints, bad values, duplicate node, object or attribute names and attributes directly
@@ -282,7 +307,7 @@ class Reader {
     parent: string,
   ): void {
     this.#attributes(element, ["id", "name", "template", "constraint", "value"]);
-    this.#children(element, []);
+    const policies = this.#children(element, ["policy"]);
     const name = this.#name(element, "id", "attribute");
     const label = describe("attribute", element, "id");
     const type = this.#lookup(element, "template", TEMPLATES, label, [
@@ -307,9 +332,58 @@ class Reader {
         attribute.value = value;
       }
     }
+    policies.slice(1).forEach((extra) =>
+      this.#problem(extra.offset, `Unexpected second <policy> in ${label}`)
+    );
+    if (policies.length > 0) {
+      const policy = this.#policy(policies[0], type, constraint);
+      if (policy) attribute.policy = policy;
+    }
     if (name !== undefined && this.#unique(name, seen, "attribute", parent)) {
       putOwn(attributes, name.value, attribute);
     }
+  }
+
+  #policy(
+    element: Element,
+    type: AttributeType | undefined,
+    constraint: AttributeConstraint | undefined,
+  ): PublishPolicy | undefined {
+    this.#attributes(element, [...POLICY_ATTRIBUTES]);
+    this.#children(element, []);
+    const policy: PublishPolicy = {};
+    let readable = true;
+    for (const key of POLICY_ATTRIBUTES) {
+      const raw = element.attributes[key];
+      if (raw === undefined) continue;
+      const text = raw.trim();
+      let value: boolean | number | string | undefined;
+      if (key === "onChange" || key === "latestOnlyWhileOffline") {
+        value = coerceValue("Boolean", text) as boolean | undefined;
+      } else if (key === "deadband" && /%$/.test(text)) {
+        value = deadbandOf(text) === undefined ? undefined : text.replace(/\s+/g, "");
+      } else {
+        value = DECIMAL.test(text) ? Number(text) : undefined;
+      }
+      if (value === undefined) {
+        readable = false;
+        this.#problem(
+          this.#attributeOffset(element, key),
+          `Invalid ${key} ${show(raw)} of <policy>: expected ${POLICY_EXPECTED[key]}`,
+        );
+      } else {
+        (policy as Record<string, unknown>)[key] = value;
+      }
+    }
+    if (!readable) return undefined;
+    const problems = policyProblems(type, constraint, policy);
+    for (const problem of problems) {
+      this.#problem(
+        problem.key ? this.#attributeOffset(element, problem.key) : element.offset,
+        problem.key ? `Invalid ${problem.key} of <policy>: ${problem.message}` : problem.message,
+      );
+    }
+    return problems.length === 0 ? policy : undefined;
   }
 
   #misplacedAttribute(element: Element, parent: string): void {

@@ -58,7 +58,12 @@ Deno.test("modelFromXml() reads the examples/vacuum_cleaner.xml and .json to the
   assert.deepEqual(Status.attributes, {
     identification: { type: "String", constraint: "Measure", value: "VC-0001" },
     isPoweredOn: { type: "Boolean", constraint: "Measure", value: false },
-    throughput: { type: "Number", constraint: "Measure", value: 0 },
+    throughput: {
+      type: "Number",
+      constraint: "Measure",
+      value: 0,
+      policy: { deadband: 0.05, maxInterval: 60000 },
+    },
     operatingMode: { type: "Integer", constraint: "Measure", value: 1 },
   });
 });
@@ -331,7 +336,7 @@ Deno.test("modelFromXml() refuses unknown elements, XML attributes and text", ()
     '4:22 Unknown XML attribute "type" on <object>: expected id, name, conforms',
     '5:9 Unexpected text "42" inside <attribute>',
     '5:62 Unknown XML attribute "unit" on <attribute>: expected id, name, template, constraint, value',
-    "6:62 Unknown element <value> inside <attribute>: it takes none",
+    "6:62 Unknown element <value> inside <attribute>: expected <policy>",
     "7:9 Unknown element <property> inside <object>: expected <object> or <attribute>",
     "9:7 Unknown element <Object> inside <deviceType>: expected <object> or <attribute>",
     "13:3 Unknown element <node> inside <configs>: expected <config>",
@@ -426,4 +431,58 @@ Deno.test("modelFromXml() reports every problem of a multi-problem document in o
       return true;
     },
   );
+});
+
+Deno.test("modelFromXml() reads a <policy> into the attribute's publish policy", () => {
+  const model = modelFromXml(inNode(`<object id="Status">
+  <attribute id="t" template="double" constraint="measure">
+    <policy onChange="true" deadband=" 2.5 % " minInterval="100" maxInterval="60000"
+      latestOnlyWhileOffline="TRUE"/>
+  </attribute>
+  <attribute id="n" template="int" constraint="status"><policy deadband="3"/></attribute>
+</object>`));
+  assert.deepEqual(model.nodes.N.objects!.Status.attributes, {
+    t: {
+      type: "Number",
+      constraint: "Measure",
+      policy: {
+        onChange: true,
+        deadband: "2.5%",
+        minInterval: 100,
+        maxInterval: 60000,
+        latestOnlyWhileOffline: true,
+      },
+    },
+    n: { type: "Integer", constraint: "Status", policy: { deadband: 3 } },
+  });
+});
+
+Deno.test("modelFromXml() reports every problem of a <policy> where it is", () => {
+  const text = inNode(`<object id="Status">
+<attribute id="a" template="string" constraint="measure"><policy deadband="1"/></attribute>
+<attribute id="b" template="double" constraint="setpoint"><policy onChange="true"/></attribute>
+<attribute id="c" template="double" constraint="measure"><policy minInterval="soon" every="1"/></attribute>
+<attribute id="d" template="double" constraint="measure"><policy/><policy/></attribute>
+<attribute id="e" template="double" constraint="measure"><policy minInterval="10" maxInterval="5"/></attribute>
+</object>`);
+  const problems = problemsOf(() => modelFromXml(text, { source: "m.xml" }));
+  assert.deepEqual(problems.map((p) => `${p.location} ${p.message.split(":")[0]}`), [
+    "m.xml:5:66 Invalid deadband of <policy>",
+    "m.xml:6:59 A publish policy applies to Status and Measure attributes, which the device writes",
+    'm.xml:7:66 Invalid minInterval "soon" of <policy>',
+    'm.xml:7:85 Unknown XML attribute "every" on <policy>',
+    'm.xml:8:67 Unexpected second <policy> in attribute "d"',
+    "m.xml:9:83 Invalid maxInterval of <policy>",
+  ]);
+});
+
+Deno.test("modelFromJson() reads publish policies, and null as none", () => {
+  const model = modelFromJson(`{"nodes": {"N": {"objects": {"S": {"attributes": {
+    "t": {"type": "Number", "constraint": "Measure", "policy": {"deadband": "2%", "maxInterval": 60000}},
+    "p": {"type": "Number", "constraint": "Parameter", "policy": null}
+  }}}}}}`);
+  assert.deepEqual(model.nodes.N.objects!.S.attributes, {
+    t: { type: "Number", constraint: "Measure", policy: { deadband: "2%", maxInterval: 60000 } },
+    p: { type: "Number", constraint: "Parameter" },
+  });
 });

@@ -81,15 +81,15 @@ if (args.config) {
   console.log(`LOCAL DEMO: ${devices.length} devices against a broker in this process.`);
 }
 
-// 3. The gateway: every device an endpoint, connected at a paced rate.
+// 3. The gateway: every device an endpoint (typed from the model), connected at a paced rate.
 const gateway = new Gateway({ connectRate: Number(args.rate) });
-for (const device of devices) {
+const cleaners = devices.map((device) =>
   gateway.add(device.name, {
-    model: model as never,
+    model,
     config: device.config,
     locations: args.config ? [args.config] : undefined,
-  });
-}
+  })
+);
 const started = performance.now();
 const report = await gateway.connect();
 console.log(
@@ -99,9 +99,9 @@ console.log(
 
 // 4. Each device measures once a second.
 const timer = setInterval(() => {
-  for (const endpoint of gateway.endpoints.values()) {
-    const throughput = endpoint.attribute("VacuumCleaner/Status/throughput", "Number");
-    if (throughput) throughput.value = Math.round(Math.random() * 1000) / 100;
+  for (const cleaner of cleaners) {
+    cleaner.nodes.VacuumCleaner.objects.Status.attributes.throughput.value =
+      Math.round(Math.random() * 1000) / 100;
   }
 }, 1000);
 

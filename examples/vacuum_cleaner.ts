@@ -17,17 +17,8 @@
  */
 
 import { parseArgs } from "node:util";
-import {
-  type CloudioAttribute,
-  ConfigError,
-  Endpoint,
-  type EndpointModel,
-  modelFromJson,
-  modelFromXml,
-} from "../mod.ts";
-import { startLocalBroker } from "../devcloud/broker.ts";
-import { type CloudEvent, DevCloud } from "../devcloud/cloud.ts";
-import { startDevCloudServer } from "../devcloud/server.ts";
+import { type CloudioAttribute, type EndpointModel, modelFromJson, modelFromXml } from "../mod.ts";
+import { connectOrDemo, say } from "./_demo.ts";
 
 const DEMO_UUID = "5e1f0a9c-0d1e-4c2a-9b7e-6a3c2d1f0e11";
 const USAGE =
@@ -48,8 +39,6 @@ if (args.help) {
   Deno.exit(0);
 }
 
-const say = (who: "device" | "cloud ", text: string) => console.log(`${who} │ ${text}`);
-
 // 1. The model: our VacuumCleaner description beside this file, or the one given.
 async function loadModel(file?: string): Promise<EndpointModel> {
   const url = file
@@ -66,108 +55,17 @@ async function loadModel(file?: string): Promise<EndpointModel> {
 const model = await loadModel(args.model);
 const uuid = args.uuid ?? DEMO_UUID;
 
-// 2. A real cloud when a properties file is found; otherwise the local demo.
-let endpoint = new Endpoint(uuid, { model, locations: args.config ? [args.config] : undefined });
-let demo: { close(): Promise<void>; cloud: DevCloud; url: string } | undefined;
-try {
-  await endpoint.connect();
-  say("device", `online at ${endpoint.settings?.broker.url} as ${endpoint.uuid}`);
-} catch (error) {
-  const notFound = error instanceof ConfigError && error.path === undefined &&
-    error.searched.length > 0;
-  if (!notFound || args.config) throw error;
-  await endpoint.close();
-  demo = await startDemo();
-  endpoint = new Endpoint(uuid, {
-    model,
-    config: { hostUri: demo.url, persistence: "memory", messageFormat: "CBOR" },
-  });
-  await endpoint.connect();
-}
-
-async function startDemo() {
-  const port = Number(args.port ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`--port must be a port from 0 to 65535, not ${args.port}`);
-  }
-  const broker = await startLocalBroker();
-  const cloud = await DevCloud.connect({ url: broker.url });
-  const server = await startDevCloudServer({ cloud, port, brokerUrl: broker.url });
-  const open = `Open ${server.url} to see the device`;
-  console.log(`
-  This is a LOCAL DEMO: no properties file for ${uuid} was found, so an MQTT broker runs in this
-  process at ${broker.url} and a stand-in cloud prints what arrives and writes a set-point every
-  few seconds. To connect to a real cloud.iO, put ${uuid}.properties (hostUri, ssl.authorityCert,
-  ssl.clientCert, ssl.clientKey) in ~/.config/cloud.io/ and run again, or pass --config DIR.
-  Ctrl-C to stop.
-
-  ┌${"─".repeat(open.length + 4)}┐
-  │  ${open}  │
-  └${"─".repeat(open.length + 4)}┘
-`);
-  const printing = printCloud(cloud);
-  return {
-    url: broker.url,
-    cloud,
-    async close() {
-      await server.close();
-      await cloud.close();
-      await printing;
-      await broker.close();
-    },
-  };
-}
-
-async function printCloud(cloud: DevCloud): Promise<void> {
-  for await (const event of cloud.events()) say("cloud ", describe(event));
-}
-
-function describe(event: CloudEvent): string {
-  switch (event.type) {
-    case "online": {
-      const lines = [`@online ${event.uuid}`];
-      for (const [name, node] of Object.entries(event.nodes)) {
-        lines.push(`         node ${name} implements ${node.implements?.join(", ") || "nothing"}`);
-        for (const [objectName, object] of Object.entries(node.objects ?? {})) {
-          const attributes = Object.entries(object.attributes ?? {})
-            .map(([n, a]) =>
-              `${n}: ${a.type} ${a.constraint}${
-                a.value === undefined ? "" : ` = ${JSON.stringify(a.value)}`
-              }`
-            );
-          lines.push(`           ${objectName} { ${attributes.join(", ")} }`);
-        }
-      }
-      return lines.join("\n");
-    }
-    case "offline":
-      return `@offline ${event.uuid}`;
-    case "update":
-      return `${event.via === "update" ? "@update " : `@${event.via}`} ${event.path} = ${
-        JSON.stringify(event.attribute.value)
-      }`;
-    case "set":
-      return `@set     ${event.path} ← ${JSON.stringify(event.value)}`;
-    case "didSet":
-      return `@didSet  ${event.path} = ${JSON.stringify(event.attribute.value)}` +
-        (event.latency === undefined ? "" : ` (confirmed in ${event.latency} ms)`);
-    case "log":
-      return `@logs    ${event.record.level} ${event.record.loggerName}: ${event.record.message}`;
-    case "logsLevel":
-      return `@logsLevel ← ${event.level}`;
-    case "exec":
-      return `@exec    ${event.jobURI} (${event.correlationID})`;
-    case "execOutput":
-      return `@execOutput ${event.correlationID}: ${event.data}`;
-    case "rejected":
-      return `REJECTED ${event.topic}: ${event.problems.join("; ")}`;
-    default:
-      return `${event.type}`;
-  }
-}
+// 2. A real cloud when a properties file is found; otherwise the local demo (`_demo.ts`).
+const { endpoint, demo } = await connectOrDemo(uuid, () => model, {
+  config: args.config,
+  port: Number(args.port ?? 0),
+  title: "a vacuum cleaner",
+});
 
 // 3. The simulation: the node that has Parameters and Status objects.
-const node = [...endpoint.nodes.values()].find((n) => n.object("Parameters") && n.object("Status"));
+const node = Object.values(endpoint.nodes).find((n) =>
+  n.object("Parameters") && n.object("Status")
+);
 if (!node) throw new Error("The model has no node with Parameters and Status objects");
 const parameters = node.object("Parameters")!;
 const status = node.object("Status")!;

@@ -13,6 +13,7 @@ export { Gateway } from "./gateway/gateway.ts";
 export { CloudioNode } from "./model/node.ts";
 export { CloudioObject } from "./model/object.ts";
 export { CloudioAttribute } from "./model/attribute.ts";
+export { measure, parameter, setPoint, staticAttribute, status } from "./model/fields.ts";
 export {
   ClosedError,
   CloudioError,
@@ -32,23 +33,37 @@ export type { CloseOptions, ConnectOptions, EndpointOptions, Transaction } from 
 export type { GatewayOptions, GatewayReport } from "./gateway/gateway.ts";
 export type { NodeOptions } from "./model/node.ts";
 export type { ObjectOptions } from "./model/object.ts";
+export { AttributeChangeEvent } from "./model/change_event.ts";
+export type { AttributeChange, ChangeListener, ChangeSource } from "./model/change_event.ts";
 export type {
-  AttributeChange,
   AttributeOptions,
   ChangesOptions,
-  ChangeSource,
+  CurrentValue,
+  KnownFrom,
+  PolicyOf,
   SetOptions,
 } from "./model/attribute.ts";
+export type { FieldOptions } from "./model/fields.ts";
+export type {
+  AttributeOf,
+  AttributesOf,
+  NodeOf,
+  NodesOf,
+  ObjectOf,
+  ObjectsOf,
+} from "./model/typed.ts";
 export type { ContainerRef, NodeRef } from "./model/tree.ts";
 export type {
   AttributeConstraint,
   AttributeModel,
   AttributeType,
   AttributeValue,
+  Deadband,
   EndpointModel,
   MessageFormat,
   NodeModel,
   ObjectModel,
+  PublishPolicy,
   ValueOf,
 } from "./model/types.ts";
 export type { ConfigErrorOptions, ModelProblem, ProtocolErrorCode } from "./errors.ts";

@@ -17,8 +17,11 @@ import type { Credentials, CredentialsProvider, Platform } from "./platform.ts";
 import type { BackoffOptions } from "./session/backoff.ts";
 import type { Transport } from "./transport.ts";
 
-/** Options of `Endpoint`. Durations are in milliseconds. */
-export interface EndpointOptions {
+/**
+ * Options of `Endpoint`. Durations are in milliseconds. `M` is the type of the model, inferred
+ * from `model`: a model written as a constant types the endpoint's tree.
+ */
+export interface EndpointOptions<M extends EndpointModel = EndpointModel> {
   /** Directories searched for `<name>.properties` before `~/.config/cloud.io/` and `/etc/cloud.io/`. */
   locations?: readonly string[];
   /**
@@ -32,8 +35,12 @@ export interface EndpointOptions {
    * certificate files of the configuration.
    */
   credentials?: Credentials | CredentialsProvider;
-  /** The model as plain data, for example from a connector. */
-  model?: EndpointModel;
+  /**
+   * The model: plain data (a constant in the program, or read from a file by a connector), whose
+   * nodes, objects and attributes may also be class-style ones. Written as a constant, it types
+   * `endpoint.nodes`.
+   */
+  model?: M;
   /** The runtime; defaults to the one `mod.ts` registers (Deno). */
   platform?: Platform;
   /** A transport to use instead of the platform's. */

@@ -21,6 +21,7 @@ function printError(error: CloudioError): void {
 /** The endpoint's events and error reports. */
 export class Reporter {
   #onError: (error: CloudioError) => void;
+  #printing: boolean;
   #queues = new Set<PushQueue<EndpointStatus>>();
   #reporting = false;
   #closed = false;
@@ -36,8 +37,19 @@ export class Reporter {
    *
    * @param onError Told of everything refused or failed; prints a line by default.
    */
-  constructor(onError: (error: CloudioError) => void = printError) {
-    this.#onError = onError;
+  constructor(onError?: (error: CloudioError) => void) {
+    this.#onError = onError ?? printError;
+    this.#printing = onError === undefined;
+  }
+
+  /**
+   * Prints a notice on the console, unless the program took over the reports with `onError`
+   * (it has the same in `status()`).
+   *
+   * @param message The notice.
+   */
+  notice(message: string): void {
+    if (this.#printing) console.info(`cloudio: ${message}`);
   }
 
   /** Whether `onError` is running: what it prints must not become `@logs`. */

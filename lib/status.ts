@@ -20,6 +20,11 @@ export type EndpointStatus =
   | { type: "error"; error: CloudioError }
   /** The client certificate about to be used, read on every connection attempt. */
   | { type: "certificate"; commonName?: string; notAfter: number; expiresIn: number }
+  /**
+   * The outbox store `connect()` opened: `memory`, or the file values wait in while offline
+   * (`created` when this run made it).
+   */
+  | { type: "store"; location: string; durable: boolean; created: boolean }
   /** A message was dropped: the outbox was full, or persistence is off and the endpoint offline. */
   | { type: "dropped"; reason: "full" | "offline"; topic: string; total: number }
   /** The endpoint is closed; nothing follows. */

@@ -459,7 +459,7 @@ const SCENARIOS: Scenario[] = [
         (_, all) => all.filter((e) => e.type === "online").length === 2,
         5000,
         "the second online event",
-      )).map((e) => e.type).filter((t) => t !== "certificate");
+      )).map((e) => e.type).filter((t) => t !== "certificate" && t !== "store");
       assert.deepEqual(seen.slice(0, 2), ["connecting", "online"]);
       assert.ok(seen.includes("offline"));
       await assertClean(broker, made, 2);

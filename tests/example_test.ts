@@ -57,6 +57,38 @@ Deno.test("the demo shows the device online, values up and a set-point down, and
   }
 });
 
+Deno.test("the thermostat runs on the local demo, stops after --seconds and says what the cloud saw", async () => {
+  const home = await emptyHome();
+  try {
+    const child = spawnDeno(
+      ["run", "-A", new URL("examples/thermostat.ts", ROOT).pathname, "--seconds", "4"],
+      { env: { HOME: home, XDG_STATE_HOME: `${home}/state` } },
+    );
+    await using _ = child;
+    await child.waitForLine(/LOCAL DEMO \(a thermostat\)/);
+    await child.waitForLine(/^cloud {2}│ @online /);
+    await child.waitForLine(/^device │ target ← 23 °C \(from the cloud\)/);
+    const saw = await child.waitForLine(/^cloud {2}│ saw \d+ @update of the temperature/, 15_000);
+    const status = await child.status;
+    assert.equal(status.code, 0, child.stderr());
+    // The refused target (35 °C) is answered with the unchanged one.
+    const didSets = child.lines.filter((l) => /@didSet {2}Room\/Thermostat\/target = /.test(l));
+    assert.deepEqual(didSets.map((l) => l.match(/= ([\d.]+)/)![1]), ["23", "23", "19.5"]);
+    // The deadband sends fewer values than measured; close() sends the last one.
+    const [, sent, measured, last, device] = saw.match(
+      /saw (\d+) @update .* for (\d+) measurements, the last ([\d.]+) °C; the device's last value was ([\d.]+)/,
+    )!;
+    assert.ok(Number(sent) < Number(measured), saw);
+    assert.equal(last, device);
+    assert.ok(!child.lines.some((l) => /REJECTED/.test(l)), child.lines.join("\n"));
+    // The demo keeps its outbox in memory: nothing is left in the state directory.
+    const left = [...Deno.readDirSync(home)].map((e) => e.name).filter((n) => n !== ".cache");
+    assert.deepEqual(left, []);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("the example runs by URL with no import map", async () => {
   const home = await emptyHome();
   await using server = serveDir(ROOT.pathname);
@@ -103,9 +135,6 @@ Deno.test("the example connects over TLS with a properties file in ~/.config/clo
   try {
     await child.waitForLine(/^device │ online at mqtts:\/\/127\.0\.0\.1:\d+ as /);
     const online = await cloud.waitFor((m) => m.topic === `@online/${uuid}`);
-    await cloud.waitFor((m) => m.topic === `@update/${uuid}/VacuumCleaner/Status/throughput`, {
-      timeout: 5000,
-    });
     // Write every Parameter; each must be answered with a correct @didSet.
     const parameters = (decodePayload(online.payload).value as {
       nodes: {
@@ -132,11 +161,15 @@ Deno.test("the example connects over TLS with a properties file in ~/.config/clo
       );
       assert.equal(decodePayload(didSet.payload).value.value, value);
     }
-    // The Status follows the Parameters.
+    // The Status follows the Parameters. (Powered off, the throughput stays 0, which its
+    // deadband does not send again; powered on, it moves.)
     await cloud.waitFor((m) =>
       m.topic === `@update/${uuid}/VacuumCleaner/Status/isPoweredOn` &&
       decodePayload(m.payload).value.value === true
     );
+    await cloud.waitFor((m) => m.topic === `@update/${uuid}/VacuumCleaner/Status/throughput`, {
+      timeout: 5000,
+    });
     child.kill("SIGINT");
     await cloud.waitFor((m) => m.topic === `@offline/${uuid}`);
     assert.equal((await child.status).code, 0, child.stderr());

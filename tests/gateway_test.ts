@@ -64,7 +64,7 @@ Deno.test("a gateway runs its endpoints in one process: one outbox file, paced c
     });
     for (const uuid of uuids) {
       gateway.add(uuid, {
-        model: MODEL as never,
+        model: MODEL,
         config: await config(broker, uuid, { persistence: "file", persistenceLocation: dir }),
         reconnect: { initialDelay: 50, maxDelay: 500 },
       });
@@ -146,14 +146,14 @@ Deno.test("one endpoint's refused certificate, full outbox or hostile input leav
   const [expired, full, attacked] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
   for (const uuid of [...good, full, attacked]) {
     gateway.add(uuid, {
-      model: MODEL as never,
+      model: MODEL,
       config: await config(broker, uuid, { persistence: "memory" }),
       limits: uuid === full ? { updates: { messages: 3 } } : undefined,
     });
   }
   const stale = await broker.pki.client(expired, { expired: true });
   gateway.add(expired, {
-    model: MODEL as never,
+    model: MODEL,
     config: {
       ...await config(broker, expired, { persistence: "memory" }),
       "ssl.clientCert": stale.cert,

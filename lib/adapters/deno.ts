@@ -14,9 +14,8 @@ import type { OutboxStore } from "../outbox/store.ts";
 import type { Credentials, CredentialsProvider, Platform } from "../platform.ts";
 import { readCertificate } from "./deno_certificates.ts";
 import { denoConfigReader, readPem } from "./deno_config.ts";
-import { createMqttTransport } from "./mqtt.ts";
-import { SqliteStore } from "./sqlite_store.ts";
-import { SqliteFile } from "./sqlite_file.ts";
+import type { Transport } from "../transport.ts";
+import type { SqliteFile } from "./sqlite_file.ts";
 
 /**
  * Tells whether a private key file may be read by others than its owner.
@@ -155,6 +154,11 @@ export async function openSharedStore(
   path?: string,
 ): Promise<OutboxStore> {
   const file = path ?? `${await storeDirectoryMade(settings)}/gateway.outbox.sqlite`;
+  // node:sqlite is loaded only where a file store is asked for.
+  const [{ SqliteFile }, { SqliteStore }] = await Promise.all([
+    import("./sqlite_file.ts"),
+    import("./sqlite_store.ts"),
+  ]);
   let shared = sharedFiles.get(file);
   if (!shared) {
     shared = { file: SqliteFile.open(file, { synchronous: settings.persistenceSync }), stores: 0 };
@@ -198,15 +202,29 @@ export const denoPlatform: Platform = {
   },
   credentials: fileCredentials,
   createTransport(settings, credentials) {
-    return createMqttTransport({
-      broker: settings.broker,
-      credentials: credentials ?? fileCredentials(settings),
-      verifyHostname: settings.verifyHostname,
-    });
+    // MQTT.js is loaded with the first connection attempt, not with mod.ts: a program that never
+    // connects (or brings its own transport) does not load it, and its npm types stay out of the
+    // module graph of the API (`deno doc`).
+    let transport: Promise<Transport> | undefined;
+    return {
+      url: settings.broker.url,
+      async connect(params, onMessage) {
+        transport ??= import("./mqtt.ts").then(({ createMqttTransport }) =>
+          createMqttTransport({
+            broker: settings.broker,
+            credentials: credentials ?? fileCredentials(settings),
+            verifyHostname: settings.verifyHostname,
+          })
+        );
+        return (await transport).connect(params, onMessage);
+      },
+    };
   },
   async openStore(settings): Promise<OutboxStore> {
     if (settings.persistence !== "file") return new MemoryStore();
     const dir = await storeDirectoryMade(settings);
+    // node:sqlite is loaded only where a file store is asked for.
+    const { SqliteStore } = await import("./sqlite_store.ts");
     return SqliteStore.open(`${dir}/${settings.uuid}.outbox.sqlite`, {
       synchronous: settings.persistenceSync,
     });

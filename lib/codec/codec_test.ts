@@ -364,7 +364,7 @@ Deno.test("the live tree encodes exactly as its plain-data model does", async ()
   });
   for (const format of ["JSON", "CBOR"] as const) {
     assert.deepEqual(
-      encodeEndpoint(format, endpoint.nodes, ["JSON", "CBOR"]),
+      encodeEndpoint(format, new Map(Object.entries(endpoint.nodes)), ["JSON", "CBOR"]),
       encodeEndpoint(format, modelTree(endpoint.toModel()), ["JSON", "CBOR"]),
     );
     assert.deepEqual(

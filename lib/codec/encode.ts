@@ -16,6 +16,7 @@ import type {
   ObjectModel,
 } from "../model/types.ts";
 import { ATTRIBUTE_CONSTRAINTS, ATTRIBUTE_TYPES } from "../model/types.ts";
+import { attributeMap, objectMap } from "../model/tree.ts";
 import type { LogRecord } from "../logs/levels.ts";
 import {
   CborWriter,
@@ -156,18 +157,18 @@ export interface TreeAttribute {
 export interface TreeObject {
   /** The class it conforms to, if any. */
   readonly conforms?: string;
-  /** Child objects by name. */
-  readonly objects: ReadonlyMap<string, TreeObject>;
-  /** Attributes by name. */
-  readonly attributes: ReadonlyMap<string, TreeAttribute>;
+  /** Child objects by name, in order. */
+  readonly [objectMap]: ReadonlyMap<string, TreeObject>;
+  /** Attributes by name, in order. */
+  readonly [attributeMap]: ReadonlyMap<string, TreeAttribute>;
 }
 
 /** A node as the tree encoder reads it: the live `CloudioNode` class fits. */
 export interface TreeNode {
   /** The interfaces it implements. */
   readonly implements: readonly string[];
-  /** Objects by name. */
-  readonly objects: ReadonlyMap<string, TreeObject>;
+  /** Objects by name, in order. */
+  readonly [objectMap]: ReadonlyMap<string, TreeObject>;
 }
 
 function writeObject(w: Writer, object: TreeObject): void {
@@ -178,15 +179,17 @@ function writeObject(w: Writer, object: TreeObject): void {
     w.string(object.conforms!);
   }
   w.key("objects");
-  w.map(object.objects.size);
-  for (const [name, child] of object.objects) {
+  const objects = object[objectMap];
+  w.map(objects.size);
+  for (const [name, child] of objects) {
     w.key(name);
     writeObject(w, child);
   }
   w.end();
   w.key("attributes");
-  w.map(object.attributes.size);
-  for (const [name, a] of object.attributes) {
+  const attributes = object[attributeMap];
+  w.map(attributes.size);
+  for (const [name, a] of attributes) {
     w.key(name);
     writeState(w, a.type, a.constraint, a.value, a.timestamp);
   }
@@ -207,8 +210,9 @@ export function writeNode(w: Writer, node: TreeNode): void {
   for (const name of node.implements) w.string(name);
   w.end();
   w.key("objects");
-  w.map(node.objects.size);
-  for (const [name, object] of node.objects) {
+  const objects = node[objectMap];
+  w.map(objects.size);
+  for (const [name, object] of objects) {
     w.key(name);
     writeObject(w, object);
   }
@@ -225,8 +229,8 @@ function mapOf<T, U>(record: Record<string, T> | undefined, to: (item: T) => U):
 function objectTree(object: ObjectModel): TreeObject {
   return {
     conforms: object.conforms,
-    objects: mapOf(object.objects, objectTree),
-    attributes: mapOf(object.attributes, (attribute) => attribute),
+    [objectMap]: mapOf(object.objects, objectTree),
+    [attributeMap]: mapOf(object.attributes, (attribute) => attribute),
   };
 }
 
@@ -237,7 +241,7 @@ function objectTree(object: ObjectModel): TreeObject {
  * @returns The same node as a tree.
  */
 export function nodeTree(node: NodeModel): TreeNode {
-  return { implements: node.implements ?? [], objects: mapOf(node.objects, objectTree) };
+  return { implements: node.implements ?? [], [objectMap]: mapOf(node.objects, objectTree) };
 }
 
 /**

@@ -12,6 +12,7 @@
 
 import { Endpoint } from "../endpoint.ts";
 import type { EndpointOptions } from "../endpoint_options.ts";
+import type { EndpointModel } from "../model/types.ts";
 import type { CloudioError } from "../errors.ts";
 import { defaultPlatform, type Platform } from "../platform.ts";
 import { TimerWheel } from "../timers.ts";
@@ -107,27 +108,33 @@ export class Gateway implements AsyncDisposable {
    * attempt fails (`waitOnFirstConnect`).
    *
    * @param name Its UUID, or the name of its properties file.
-   * @param options Its options, as for an endpoint of its own (`platform` is the gateway's).
+   * @param options Its options, as for an endpoint of its own (`platform` is the gateway's); a
+   *   `model` types the endpoint's tree, as it does for `new Endpoint()`.
    * @returns The endpoint, not connected.
    * @throws {TypeError} When the name is taken.
    */
-  add(name: string, options: EndpointOptions = {}): Endpoint {
+  add<const M extends EndpointModel = EndpointModel>(
+    name: string,
+    options: EndpointOptions<M> = {},
+  ): Endpoint<M> {
     if (this.#endpoints.has(name)) {
       throw new TypeError(`Cannot add endpoint "${name}" to the gateway: the name is taken`);
     }
     const report = this.#options.onError ??
       ((error: CloudioError, endpoint: Endpoint) =>
         console.warn(`cloudio ${endpoint.name}: ${error.message}`));
-    const endpoint: Endpoint = new Endpoint(name, {
+    const endpoint: Endpoint<M> = new Endpoint<M>(name, {
       waitOnFirstConnect: true,
       ...options,
       platform: this.#platform,
       onError: (error) => {
         this.#lastError.set(name, error);
-        (options.onError ?? ((e) => report(e, endpoint)))(error);
+        (options.onError ?? ((e) => report(e, untyped)))(error);
       },
     });
-    this.#endpoints.set(name, endpoint);
+    // The gateway keeps its endpoints whatever their models (Endpoint<M> is invariant in M).
+    const untyped = endpoint as unknown as Endpoint;
+    this.#endpoints.set(name, untyped);
     return endpoint;
   }
 

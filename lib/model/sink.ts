@@ -37,6 +37,13 @@ export interface ModelSink {
     previousTimestamp: number | undefined,
   ): void;
   /**
+   * Reports a failure that must not stop the endpoint (a change listener that threw) to its
+   * `onError` and `status()`.
+   *
+   * @param error The failure.
+   */
+  report(error: unknown): void;
+  /**
    * A node gained objects or attributes, or was added.
    *
    * @param node The node.

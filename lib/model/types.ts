@@ -36,6 +36,48 @@ export const ATTRIBUTE_CONSTRAINTS: readonly AttributeConstraint[] = [
   "Measure",
 ];
 
+/**
+ * A deadband: an absolute amount (`0.5`), or a share of the last value sent, as a percentage
+ * (`"2%"`).
+ */
+export type Deadband = number | `${number}%`;
+
+/**
+ * When a Status or Measure attribute's writes are worth sending as `@update`. Without a policy,
+ * every write is sent. Durations are in milliseconds. See `lib/outbound/policy.ts` for what the
+ * cloud then sees.
+ */
+export interface PublishPolicy {
+  /**
+   * Send a write only when its value differs from the last value sent.
+   *
+   * @default {false}
+   */
+  onChange?: boolean;
+  /**
+   * Integer and Number only: send a write only when it differs from the last value sent by more
+   * than this (an amount, or `"N%"` of the last value sent). Implies `onChange`.
+   */
+  deadband?: Deadband;
+  /**
+   * At most one `@update` per interval: a write within the interval is held, and the latest one
+   * is sent at its end (never lost; `close()` sends what is held).
+   */
+  minInterval?: number;
+  /**
+   * When nothing was sent for this long, the current value is sent again, stamped now: a
+   * heartbeat (only while online).
+   */
+  maxInterval?: number;
+  /**
+   * While offline, keep only the newest value of this attribute in the outbox, instead of every
+   * value: the cloud gets the latest after the reconnect, not the history.
+   *
+   * @default {false}
+   */
+  latestOnlyWhileOffline?: boolean;
+}
+
 /** An attribute as plain data. */
 export interface AttributeModel {
   /** The value's type. */
@@ -46,6 +88,8 @@ export interface AttributeModel {
   value?: AttributeValue;
   /** When the value was taken, in milliseconds since the epoch; absent when none is known. */
   timestamp?: number;
+  /** When writes are worth sending (Status and Measure only); every write when absent. */
+  policy?: PublishPolicy;
 }
 
 /** An object as plain data: child objects and attributes, and the class it conforms to. */
@@ -61,7 +105,7 @@ export interface ObjectModel {
 /** A node as plain data: the interfaces it implements and its objects. */
 export interface NodeModel {
   /** Free interface names; not validated by the cloud. */
-  implements?: string[];
+  implements?: readonly string[];
   /** Objects by name. */
   objects?: Record<string, ObjectModel>;
 }

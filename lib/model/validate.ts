@@ -20,6 +20,7 @@ import { assertName } from "./names.ts";
 import {
   ATTRIBUTE_CONSTRAINTS,
   ATTRIBUTE_TYPES,
+  type AttributeConstraint,
   type AttributeType,
   type EndpointModel,
 } from "./types.ts";
@@ -27,7 +28,16 @@ import {
 const MODEL_KEYS = ["nodes"] as const;
 const NODE_KEYS = ["implements", "objects"] as const;
 const OBJECT_KEYS = ["conforms", "objects", "attributes"] as const;
-const ATTRIBUTE_KEYS = ["type", "constraint", "value", "timestamp"] as const;
+const ATTRIBUTE_KEYS = ["type", "constraint", "value", "timestamp", "policy"] as const;
+const POLICY_KEYS = [
+  "onChange",
+  "deadband",
+  "minInterval",
+  "maxInterval",
+  "latestOnlyWhileOffline",
+] as const;
+/** The longest interval a timer can wait (2³¹ − 1 ms, about 24.8 days). */
+const MAX_INTERVAL = 2 ** 31 - 1;
 
 /**
  * Lists every problem of an endpoint model, or nothing when the model is valid.
@@ -291,6 +301,14 @@ function attributeProblems(attribute: unknown, location: string, problems: Model
         if (problem) problems.push({ location: at, message: problem });
         break;
       }
+      case "policy":
+        for (const problem of policyProblems(type, attribute.constraint, value)) {
+          problems.push({
+            location: problem.key ? childLocation(at, problem.key) : at,
+            message: problem.message,
+          });
+        }
+        break;
       case "timestamp":
         if (timeProblem(value) !== undefined) {
           problems.push({
@@ -312,6 +330,122 @@ function attributeProblems(attribute: unknown, location: string, problems: Model
       });
     }
   }
+}
+
+/**
+ * Lists the problems of a publish policy: unknown keys, values of the wrong kind, a deadband on an
+ * attribute that is not a number, a policy on an attribute the device does not write.
+ *
+ * @param type The attribute's type, when known.
+ * @param constraint The attribute's constraint.
+ * @param policy The candidate policy.
+ * @returns Each problem with the key it is about (`""` for the policy as a whole).
+ *
+ * @example
+ * ```ts
+ * import { policyProblems } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(policyProblems("Number", "Measure", { deadband: "2%", minInterval: 1000 }), []);
+ * assert.deepEqual(
+ *   policyProblems("String", "SetPoint", { deadband: 1 }).map((p) => p.key),
+ *   ["", "deadband"],
+ * );
+ * ```
+ */
+export function policyProblems(
+  type: AttributeType | undefined,
+  constraint: unknown,
+  policy: unknown,
+): { key: string; message: string }[] {
+  const problems: { key: string; message: string }[] = [];
+  if (!isPlainObject(policy)) {
+    return [{ key: "", message: `Expected an object: current value is ${show(policy)}` }];
+  }
+  if (
+    (ATTRIBUTE_CONSTRAINTS as readonly unknown[]).includes(constraint) &&
+    constraint !== "Status" && constraint !== "Measure"
+  ) {
+    problems.push({
+      key: "",
+      message: `A publish policy applies to Status and Measure attributes, which the device ` +
+        `writes: this one is ${constraint as AttributeConstraint}`,
+    });
+  }
+  for (const [key, value] of Object.entries(policy)) {
+    if (value === undefined) continue;
+    switch (key) {
+      case "onChange":
+      case "latestOnlyWhileOffline":
+        if (typeof value !== "boolean") {
+          problems.push({ key, message: `Expected a boolean: current value is ${show(value)}` });
+        }
+        break;
+      case "deadband":
+        if (type !== undefined && type !== "Integer" && type !== "Number") {
+          problems.push({
+            key,
+            message: `A deadband applies to Integer and Number attributes: this one is ${type}`,
+          });
+        } else if (deadbandOf(value) === undefined) {
+          problems.push({
+            key,
+            message: `Expected an amount ≥ 0 or a percentage such as "2%": current value is ${
+              show(value)
+            }`,
+          });
+        }
+        break;
+      case "minInterval":
+      case "maxInterval":
+        if (typeof value !== "number" || !(value > 0 && value <= MAX_INTERVAL)) {
+          problems.push({
+            key,
+            message: `Expected milliseconds, more than 0 and at most ${MAX_INTERVAL}: current ` +
+              `value is ${show(value)}`,
+          });
+        }
+        break;
+      default:
+        problems.push({ key, message: unknownKeyMessage(key, POLICY_KEYS) });
+    }
+  }
+  const { minInterval, maxInterval } = policy;
+  if (
+    typeof minInterval === "number" && typeof maxInterval === "number" &&
+    maxInterval < minInterval
+  ) {
+    problems.push({
+      key: "maxInterval",
+      message: `Expected at least minInterval (${minInterval}): current value is ${maxInterval}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Reads a deadband: an amount, or a percentage of the last value sent.
+ *
+ * @param value `0.5` or `"2%"`.
+ * @returns `{ amount }` or `{ share }` (a fraction: `"2%"` is 0.02), or `undefined` when it is
+ * neither a finite amount ≥ 0 nor such a percentage.
+ *
+ * @example
+ * ```ts
+ * import { deadbandOf } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(deadbandOf(0.5), { amount: 0.5 });
+ * assert.deepEqual(deadbandOf("2.5%"), { share: 0.025 });
+ * assert.equal(deadbandOf("-1%"), undefined);
+ * ```
+ */
+export function deadbandOf(value: unknown): { amount: number } | { share: number } | undefined {
+  if (typeof value === "number") {
+    return Number.isFinite(value) && value >= 0 ? { amount: value } : undefined;
+  }
+  const match = typeof value === "string" ? /^\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$/.exec(value) : null;
+  return match ? { share: Number(match[1]) / 100 } : undefined;
 }
 
 function enumProblem(

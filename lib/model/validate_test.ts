@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Endpoint } from "../endpoint.ts";
 import { ModelError } from "../errors.ts";
 import type { EndpointModel } from "./types.ts";
 import { assertModel, modelProblems, nodeProblems, valueProblem } from "./validate.ts";
@@ -399,4 +400,85 @@ Deno.test("assertModel() returns quietly for a valid model", () => {
   const model: unknown = vacuumCleaner();
   assertModel(model);
   assert.equal(model.nodes.VacuumCleaner.implements?.[0], "NodeInterface");
+});
+
+Deno.test("modelProblems() checks publish policies: keys, kinds, deadbands, constraints, intervals", () => {
+  const attribute = (type: string, constraint: string, policy: unknown) => ({
+    nodes: { N: { objects: { O: { attributes: { a: { type, constraint, policy } } } } } },
+  });
+  const at = "$.nodes.N.objects.O.attributes.a.policy";
+  const problems = (type: string, constraint: string, policy: unknown) =>
+    modelProblems(attribute(type, constraint, policy)).map((p) => `${p.location} ${p.message}`);
+  assert.deepEqual(
+    problems("Number", "Measure", {
+      onChange: true,
+      deadband: "2.5%",
+      minInterval: 100,
+      maxInterval: 60_000,
+      latestOnlyWhileOffline: true,
+    }),
+    [],
+  );
+  assert.deepEqual(problems("Integer", "Status", { deadband: 2 }), []);
+  assert.match(
+    problems("String", "Measure", { deadband: 1 })[0],
+    /policy\.deadband A deadband applies to Integer and Number/,
+  );
+  assert.match(
+    problems("Number", "SetPoint", { onChange: true })[0],
+    new RegExp(`^\\${at} A publish policy applies to Status and Measure`),
+  );
+  assert.match(
+    problems("Number", "Measure", { deadband: -1 })[0],
+    /Expected an amount ≥ 0 or a percentage/,
+  );
+  assert.match(problems("Number", "Measure", { deadband: "2 percent" })[0], /deadband/);
+  assert.match(
+    problems("Number", "Measure", { minInterval: 0 })[0],
+    /minInterval Expected milliseconds, more than 0/,
+  );
+  assert.match(problems("Number", "Measure", { maxInterval: 2 ** 31 })[0], /at most 2147483647/);
+  assert.match(
+    problems("Number", "Measure", { minInterval: 1000, maxInterval: 10 })[0],
+    /maxInterval Expected at least minInterval \(1000\)/,
+  );
+  assert.match(
+    problems("Number", "Measure", { onChange: "yes" })[0],
+    /onChange Expected a boolean/,
+  );
+  assert.match(problems("Number", "Measure", { deadbnad: 1 })[0], /Unknown key "deadbnad"/);
+  assert.match(problems("Number", "Measure", 5)[0], /policy Expected an object/);
+});
+
+Deno.test("an attribute with an invalid policy is refused when it is created", () => {
+  const object = new Endpoint("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55").addNode("N").addObject("O");
+  assert.throws(
+    () =>
+      object.addAttribute("a", {
+        type: "Number",
+        constraint: "Measure",
+        policy: { minInterval: -5 },
+      }),
+    /Cannot add attribute "N\/O\/a": policy\.minInterval: Expected milliseconds/,
+  );
+  assert.throws(
+    () =>
+      object.addAttribute("b", {
+        type: "Boolean",
+        constraint: "Parameter",
+        // @ts-expect-error a Parameter has no publish policy
+        policy: { onChange: true },
+      }),
+    /policy: A publish policy applies to Status and Measure attributes/,
+  );
+  assert.throws(
+    () =>
+      object.addAttribute("c", {
+        type: "Boolean",
+        constraint: "Status",
+        // @ts-expect-error no deadband for a Boolean
+        policy: { deadband: 1 },
+      }),
+    /policy\.deadband: A deadband applies to Integer and Number attributes: this one is Boolean/,
+  );
 });

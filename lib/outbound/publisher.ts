@@ -22,12 +22,15 @@ import { ClosedError } from "../errors.ts";
 import type { LogRecord } from "../logs/levels.ts";
 import type { CloudioAttribute } from "../model/attribute.ts";
 import type { CloudioNode } from "../model/node.ts";
-import type { ModelSink } from "../model/sink.ts";
+import type { CloudioObject } from "../model/object.ts";
+import { type ModelSink, sinkOf } from "../model/sink.ts";
+import { attributeMap, objectMap } from "../model/tree.ts";
 import type { AttributeValue, MessageFormat } from "../model/types.ts";
 import type { Outbox } from "../outbox/outbox.ts";
 import type { OutboxMessage } from "../outbox/store.ts";
 import type { EndpointTopics } from "../topics.ts";
 import { Announcements } from "./announcements.ts";
+import { Policies, type PolicyHost } from "./policy.ts";
 import { type Transaction, Transactions } from "./transactions.ts";
 
 /** Where the messages go once the endpoint knows who it is. */
@@ -40,6 +43,7 @@ interface Open {
 /** Encodes and queues what the endpoint sends; the model's sink. */
 export class Publisher implements ModelSink {
   #now: () => number;
+  #report: (error: unknown) => void;
   #open?: Open;
   #early: ((open: Open) => OutboxMessage)[] = [];
   #started = false;
@@ -48,27 +52,48 @@ export class Publisher implements ModelSink {
   #updateTopics = new WeakMap<CloudioAttribute, string>();
   #transactions: Transactions;
   #announcements: Announcements;
+  #policies: Policies;
 
   /**
    * Creates the publisher of an endpoint.
    *
    * @param now The clock that stamps the device's writes.
+   * @param report Told of failures that do not stop the endpoint.
+   * @param timers The publish policies' clocks and timers (for tests); the global ones by default.
    */
-  constructor(now: () => number) {
+  constructor(
+    now: () => number,
+    report: (error: unknown) => void,
+    timers: Pick<PolicyHost, "monotonic" | "setTimer" | "clearTimer"> = {},
+  ) {
     this.#now = now;
+    this.#report = report;
     this.#transactions = new Transactions((attributes) => this.#transaction(attributes), now);
     this.#announcements = new Announcements((node) => this.#nodeAdded(node));
+    this.#policies = new Policies({
+      ...timers,
+      send: (attribute, timestamp) => this.#update(attribute, timestamp),
+      attached: (attribute) => !this.#closed && sinkOf(attribute.node) === this,
+      online: () => this.#open?.outbox.online ?? false,
+      now,
+    });
   }
 
-  /** From `connect()` on, every change is kept for the cloud. */
-  start(): void {
+  /**
+   * From `connect()` on, every change is kept for the cloud.
+   *
+   * @param nodes The endpoint's nodes: the publish policies start from their values now.
+   */
+  start(nodes: Iterable<CloudioNode> = []): void {
     this.#started = true;
+    for (const node of nodes) this.#track(node);
   }
 
   /** A `connect()` that failed on its configuration: back to before, what waited is dropped. */
   unstart(): void {
     this.#started = false;
     this.#early = [];
+    this.#policies.reset();
   }
 
   /**
@@ -88,8 +113,17 @@ export class Publisher implements ModelSink {
     this.#closing = true;
   }
 
+  /**
+   * Sends what the publish policies hold back and stops their timers: `close()` was called, and
+   * the cloud is to get the device's last values before `@offline`.
+   */
+  flushPolicies(): void {
+    this.#policies.flush();
+  }
+
   /** The endpoint is closed: nothing more is sent. */
   close(): void {
+    this.#policies.flush();
     this.#closing = this.#closed = true;
   }
 
@@ -119,8 +153,18 @@ export class Publisher implements ModelSink {
   }
 
   /**
-   * Sends a device write as `@update`, or collects it in the open transaction. The hot path of
-   * every value the device sets: no intermediate objects.
+   * Reports a failure that does not stop the endpoint.
+   *
+   * @param error The failure.
+   */
+  report(error: unknown): void {
+    this.#report(error);
+  }
+
+  /**
+   * Sends a device write as `@update`, or collects it in the open transaction, as the
+   * attribute's publish policy says (`policy.ts`). The hot path of every value the device sets:
+   * no intermediate objects, and without a policy nothing more than a field read.
    *
    * @param attribute The attribute, holding its new value.
    * @param previousValue Its value before.
@@ -132,10 +176,18 @@ export class Publisher implements ModelSink {
     previousTimestamp: number | undefined,
   ): void {
     if (this.#transactions.capture(attribute, previousValue, previousTimestamp)) return;
+    if (attribute.policy !== undefined && !this.#policies.admit(attribute, previousValue)) return;
+    this.#update(attribute);
+  }
+
+  // Queues an attribute's current value as @update (stamped `timestamp` instead of its own, for a
+  // heartbeat).
+  #update(attribute: CloudioAttribute, timestamp = attribute.timestamp): void {
     this.#announcements.before(attribute);
     const open = this.#open;
     if (!open) {
       const model = attribute.toModel();
+      model.timestamp = timestamp;
       const path = attribute.path;
       this.#early.push(({ topics, format }) => ({
         kind: "update",
@@ -151,19 +203,22 @@ export class Publisher implements ModelSink {
       topic = open.topics.update(attribute.path);
       this.#updateTopics.set(attribute, topic);
     }
-    open.outbox.add({
-      kind: "update",
-      topic,
-      payload: encodeState(
-        open.format,
-        attribute.type,
-        attribute.constraint,
-        attribute.value,
-        attribute.timestamp,
-      ),
-      retain: true,
-      key: attribute.path,
-    });
+    open.outbox.add(
+      {
+        kind: "update",
+        topic,
+        payload: encodeState(
+          open.format,
+          attribute.type,
+          attribute.constraint,
+          attribute.value,
+          timestamp,
+        ),
+        retain: true,
+        key: attribute.path,
+      },
+      attribute.policy?.latestOnlyWhileOffline === true,
+    );
   }
 
   /**
@@ -172,7 +227,18 @@ export class Publisher implements ModelSink {
    * @param node The node.
    */
   restructured(node: CloudioNode): void {
-    if (this.#started && !this.#closed) this.#announcements.add(node);
+    if (this.#started && !this.#closed) {
+      this.#announcements.add(node);
+      this.#track(node);
+    }
+  }
+
+  // The publish policies follow every attribute with a policy from the moment the endpoint has
+  // started (or the attribute was added).
+  #track(node: CloudioNode): void {
+    for (const attribute of attributesOf(node)) {
+      if (attribute.policy !== undefined) this.#policies.track(attribute);
+    }
   }
 
   // ---- Messages -------------------------------------------------------------------------------
@@ -206,6 +272,7 @@ export class Publisher implements ModelSink {
    */
   nodeRemoved(node: CloudioNode): void {
     this.#announcements.forget(node);
+    for (const attribute of attributesOf(node)) this.#policies.forget(attribute);
     if (!this.#started || this.#closed) return;
     const name = node.name;
     this.#queue(({ topics }) => ({
@@ -267,6 +334,9 @@ export class Publisher implements ModelSink {
   }
 
   #transaction(attributes: readonly CloudioAttribute[]): void {
+    for (const attribute of attributes) {
+      if (attribute.policy !== undefined) this.#policies.sent(attribute);
+    }
     const snapshot = attributes.map((a) => [a.path, a.toModel()] as const);
     this.#queue(({ topics, format }) =>
       ({
@@ -285,5 +355,12 @@ export class Publisher implements ModelSink {
     const open = this.#open;
     if (open) open.outbox.add(build(open));
     else this.#early.push(build);
+  }
+}
+
+function* attributesOf(container: CloudioNode | CloudioObject): Generator<CloudioAttribute> {
+  for (const object of container[objectMap].values()) {
+    yield* object[attributeMap].values();
+    yield* attributesOf(object);
   }
 }

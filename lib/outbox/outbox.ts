@@ -106,6 +106,11 @@ export interface OutboxStats {
   inFlight: number;
   /** `@delayed` batches acknowledged since start. */
   batches: number;
+  /**
+   * Values replaced while offline by a newer value of the same attribute
+   * (`latestOnlyWhileOffline`).
+   */
+  superseded: number;
 }
 
 const PAGE = 512;
@@ -162,6 +167,9 @@ export class Outbox {
   #ackTimer?: ReturnType<typeof setTimeout>;
   #freed = 0; // window slots freed by PUBACKs not yet handled
   #freedBatches = 0;
+  // latestOnlyWhileOffline: the seq of the value of each such attribute stored while offline.
+  #latestOnly = new Map<string, number>();
+  #superseded = 0;
 
   /**
    * Creates an outbox over a store.
@@ -183,19 +191,35 @@ export class Outbox {
     return this.#store;
   }
 
+  /** Whether a link is attached: the endpoint is online. */
+  get online(): boolean {
+    return this.#link !== undefined;
+  }
+
   /**
    * Adds a message; it is published as soon as the link and the window allow.
    *
    * @param message The message.
+   * @param latestOnly While offline, this message replaces the one of the same `key` that waits
+   * (an attribute's `latestOnlyWhileOffline` policy).
    * @returns Its sequence number, or `undefined` when it was dropped at once.
    */
-  add(message: OutboxMessage): number | undefined {
+  add(message: OutboxMessage, latestOnly = false): number | undefined {
     if (!this.#link && !this.#keepOffline) {
       this.#dropped.offline++;
       this.#onDrop?.({ ...message, seq: 0 }, "offline");
       return undefined;
     }
+    const key = message.key;
     const seq = this.#store.append(message);
+    if (latestOnly && !this.#link && key !== undefined) {
+      const older = this.#latestOnly.get(key);
+      if (older !== undefined) {
+        this.#store.delete([older]);
+        this.#superseded++;
+      }
+      this.#latestOnly.set(key, seq);
+    }
     this.#enforce(classOf(message.kind));
     this.#scheduleCommit();
     const link = this.#link;
@@ -293,6 +317,7 @@ export class Outbox {
    */
   attach(link: OutboxLink): void {
     this.#link = link;
+    this.#latestOnly.clear(); // what waits is the backlog now: it is sent, not replaced
     this.#generation++;
     this.#cursor = 0;
     this.#inFlight = 0;
@@ -300,6 +325,20 @@ export class Outbox {
     this.#freed = this.#freedBatches = 0;
     this.#backlogEnd = this.#store.lastSeq();
     this.#pump();
+  }
+
+  /**
+   * Publishes a message at once on the current link, outside the queue: the `@online` that
+   * `Endpoint.prototype.announce` sends again. Nothing is stored.
+   *
+   * @param topic The topic.
+   * @param payload The payload.
+   * @param retain Whether it is retained.
+   * @returns A promise that resolves on PUBACK (and rejects when the link is lost first), or
+   * `undefined` when there is no link.
+   */
+  publishNow(topic: string, payload: Uint8Array, retain: boolean): Promise<void> | undefined {
+    return this.#link?.publish(topic, payload, retain);
   }
 
   /** Stops publishing; whatever was not acknowledged is sent again on the next link. */
@@ -447,6 +486,7 @@ export class Outbox {
       delivered: this.#delivered,
       inFlight: this.#inFlight,
       batches: this.#batches,
+      superseded: this.#superseded,
     };
   }
 

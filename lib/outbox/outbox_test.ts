@@ -195,3 +195,27 @@ Deno.test("Outbox.settled() waits for the last PUBACK", async () => {
   controller.abort(new Error("stop"));
   await assert.rejects(aborted, /stop/);
 });
+
+Deno.test("Outbox.add(…, latestOnly) keeps only the newest value of a key while offline", async () => {
+  const store = new MemoryStore();
+  const outbox = new Outbox({ store, limits });
+  const other = (i: number): OutboxMessage => ({ ...update(i), key: "n/o/b" });
+  for (let i = 1; i <= 5; i++) {
+    outbox.add(update(i), true);
+    outbox.add(other(100 + i)); // not latest-only: every value kept
+  }
+  assert.equal(outbox.stats().superseded, 4);
+  assert.equal(store.usage("updates").messages, 6);
+  const l = link({ replay: "direct" });
+  outbox.attach(l);
+  const values = l.sent.map((s) => decodePayload(s.payload).value.value);
+  assert.deepEqual(values, [101, 102, 103, 104, 5, 105]);
+  // Online, nothing is replaced: every value goes out.
+  outbox.add(update(6), true);
+  outbox.add(update(7), true);
+  assert.deepEqual(l.sent.slice(6).map((s) => decodePayload(s.payload).value.value), [6, 7]);
+  for (const s of l.sent) s.ack();
+  await flushMicrotasks();
+  await outbox.settled();
+  await outbox.close();
+});
