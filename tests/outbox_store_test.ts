@@ -3,6 +3,7 @@ import { SqliteStore } from "../lib/adapters/sqlite_store.ts";
 import { SqliteFile } from "../lib/adapters/sqlite_file.ts";
 import { StoreError } from "../lib/errors.ts";
 import { MemoryStore } from "../lib/outbox/memory_store.ts";
+import { type EndpointSettings, openSharedStore } from "../extend.ts";
 import { storeContract } from "./outbox_store_contract.ts";
 
 storeContract({
@@ -138,4 +139,83 @@ Deno.test("the stores of a shared file that commit in the same turn share one co
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a commit asked for before the shared transaction failed rejects, never claims durable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+  try {
+    const file = SqliteFile.open(`${dir}/gateway.sqlite`);
+    const [a, b] = ["a", "b"].map((name) => SqliteStore.inFile(file, name));
+    a.append({ kind: "update", topic: "@update/a", payload: new Uint8Array([1]), retain: true });
+    const committed = a.commit();
+    // Before the group commit runs, a neighbour's write fails: the shared transaction is gone.
+    b.append({ kind: "update", topic: "@update/b", payload: new Uint8Array([2]), retain: true });
+    file.fail(new Error("disk I/O error"), "append to");
+    await assert.rejects(committed, StoreError);
+    assert.equal(a.durable, false);
+    assert.equal(a.read(0, 10).length, 1, "the value is still held, in memory");
+    await a.close();
+    await b.close();
+    await file.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a shared store closed twice at once tells its file once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+  try {
+    const file = SqliteFile.open(`${dir}/gateway.sqlite`);
+    let closed = 0;
+    const a = SqliteStore.inFile(file, "a", () => Promise.resolve(void closed++));
+    await Promise.all([a.close(), a.close()]);
+    assert.equal(closed, 1);
+    await file.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("stores named alike keep apart: a-b and a_b, a and a_key", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+  try {
+    const file = SqliteFile.open(`${dir}/gateway.sqlite`);
+    const stores = ["a-b", "a_b", "a_key", "a"].map((name) => SqliteStore.inFile(file, name));
+    stores[0].append({
+      kind: "update",
+      topic: "@update/x",
+      payload: new Uint8Array([1]),
+      retain: true,
+    });
+    assert.deepEqual(stores.map((s) => s.read(0, 10).length), [1, 0, 0, 0]);
+    for (const store of stores) await store.close();
+    await file.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "openSharedStore() closes the file again when its first store cannot open",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+    const path = `${dir}/shared.sqlite`;
+    const open = () =>
+      [...Deno.readDirSync("/proc/self/fd")].filter((fd) => {
+        try {
+          return Deno.readLinkSync(`/proc/self/fd/${fd.name}`).startsWith(path);
+        } catch {
+          return false;
+        }
+      }).length;
+    try {
+      // Settings never carry such a UUID; it stands for any store that fails to open.
+      const settings = { uuid: "not.a.table.name" } as EndpointSettings;
+      await assert.rejects(openSharedStore(settings, path), TypeError);
+      assert.equal(open(), 0, "no descriptor left on the shared file");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -165,12 +165,19 @@ export async function openSharedStore(
     sharedFiles.set(file, shared);
   }
   const entry = shared;
-  const store = SqliteStore.inFile(entry.file, settings.uuid, async () => {
-    if (--entry.stores === 0 && sharedFiles.get(file) === entry) {
+  const release = async () => {
+    if (entry.stores === 0 && sharedFiles.get(file) === entry) {
       sharedFiles.delete(file);
       await entry.file.close();
     }
-  });
+  };
+  let store: OutboxStore;
+  try {
+    store = SqliteStore.inFile(entry.file, settings.uuid, () => (entry.stores--, release()));
+  } catch (error) {
+    await release(); // the file's first store failed: nothing else will close it
+    throw error;
+  }
   entry.stores++;
   return store;
 }

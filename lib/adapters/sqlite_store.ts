@@ -90,6 +90,7 @@ export class SqliteStore implements OutboxStore {
   #setState: StatementSync;
   #allState: StatementSync;
   #closed = false;
+  #closing: Promise<void> | undefined;
   // Since the open transaction began: entries appended, committed entries deleted, settings
   // written. When the disk fails (full, removed, I/O error), SQLite rolls the transaction back;
   // these rebuild what the outbox had, in memory, so that nothing it holds is lost.
@@ -119,8 +120,9 @@ export class SqliteStore implements OutboxStore {
     this.#onClosed = onClosed;
     const db = file.db;
     // The file's own outbox is table "outbox" (as older versions wrote it); a named one has its
-    // table, and its settings are keyed by its name.
-    const table = name === undefined ? "outbox" : `outbox_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+    // table, named after it as it is (quoted: "a-b" and "a_b" are two), and its settings are keyed
+    // by its name.
+    const table = name === undefined ? "outbox" : `outbox/${name}`;
     this.#stateKey = name === undefined ? (key) => key : (key) => `${name}:${key}`;
     db.exec(`
       CREATE TABLE IF NOT EXISTS "${table}" (
@@ -131,7 +133,7 @@ export class SqliteStore implements OutboxStore {
         retain INTEGER NOT NULL,
         payload BLOB NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS "${table}_key" ON "${table}" (key, seq) WHERE key IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS "${table}/key" ON "${table}" (key, seq) WHERE key IS NOT NULL;
     `);
     const t = `"${table}"`;
     this.#insert = db.prepare(
@@ -448,20 +450,26 @@ export class SqliteStore implements OutboxStore {
     if (this.#ownsFile) {
       return this.#file.commit() ? Promise.resolve() : Promise.reject(this.#failure);
     }
-    return this.#file.commitSoon().then((ok) => ok ? undefined : Promise.reject(this.#failure));
+    // The shared transaction may fail before the commit runs (a neighbour's write): every store
+    // of the file is then told, and this one's commit must not claim what was rolled back.
+    return this.#file.commitSoon().then((ok) =>
+      ok && !this.#failure ? undefined : Promise.reject(this.#failure)
+    );
   }
 
   /** Commits, and closes the file when it is the store's own. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    try {
-      if (!this.#fallback) await this.commit();
-    } finally {
-      this.#closed = true;
-      this.#file.unlisten(this.#listener);
-      if (this.#ownsFile) await this.#file.close();
-      await this.#onClosed?.();
-    }
+  close(): Promise<void> {
+    // Once, however many ask: the file's users are counted by the closes it is told of.
+    return this.#closing ??= (async () => {
+      try {
+        if (!this.#fallback) await this.commit();
+      } finally {
+        this.#closed = true;
+        this.#file.unlisten(this.#listener);
+        if (this.#ownsFile) await this.#file.close();
+        await this.#onClosed?.();
+      }
+    })();
   }
 }
 
