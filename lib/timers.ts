@@ -146,17 +146,21 @@ export class TimerWheel implements Timers {
     this.#armed = undefined;
     const now = this.#now();
     let earliest = Infinity;
-    const due: Entry[] = [];
+    const due: [number, Entry][] = [];
     for (const [id, entry] of this.#entries) {
       if (entry.due <= now) {
-        due.push(entry);
-        if (entry.period === undefined) this.#entries.delete(id);
-        else entry.due = this.#slot(now + entry.period);
+        due.push([id, entry]);
+        if (entry.period === undefined) continue; // deleted when it runs
+        entry.due = this.#slot(now + entry.period);
       }
-      if (this.#entries.has(id)) earliest = Math.min(earliest, entry.due);
+      earliest = Math.min(earliest, entry.due);
     }
     if (earliest < Infinity && !this.#closed) this.#arm(earliest);
-    for (const entry of due) {
+    for (const [id, entry] of due) {
+      // As with clearTimeout: a callback of this step may cancel another one, or close the wheel.
+      if (this.#closed) return;
+      if (this.#entries.get(id) !== entry) continue;
+      if (entry.period === undefined) this.#entries.delete(id);
       try {
         entry.fn();
       } catch (error) {

@@ -34,3 +34,33 @@ Deno.test("TimerWheel runs a one-shot timer once and not after it is cancelled",
   wheel.close();
   assert.throws(() => wheel.after(1, () => {}), /closed/);
 });
+
+Deno.test("TimerWheel: a timer cancelled by another of the same step does not run, as with clearTimeout", async () => {
+  const wheel = new TimerWheel({ resolution: 50 });
+  let second = 0;
+  let id = 0;
+  wheel.after(5, () => wheel.cancel(id));
+  id = wheel.after(5, () => second++);
+  // MQTT.js's keep-alive reschedules by clear + set inside a callback: the new timer starts over.
+  let ticks = 0;
+  let keepAlive = 0;
+  wheel.after(100, () => {
+    wheel.cancel(keepAlive);
+    ticks = 0;
+    keepAlive = wheel.every(100, () => ticks++);
+  });
+  keepAlive = wheel.every(100, () => ticks++); // due in the same step, after the reschedule
+  await new Promise((resolve) => setTimeout(resolve, 160));
+  assert.equal(second, 0);
+  assert.equal(ticks, 0, "the cancelled keep-alive did not tick after its reschedule");
+  wheel.close();
+});
+
+Deno.test("TimerWheel: closing it from a callback stops the others of that step", async () => {
+  const wheel = new TimerWheel({ resolution: 50 });
+  let after = 0;
+  wheel.after(5, () => wheel.close());
+  wheel.after(5, () => after++);
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(after, 0);
+});

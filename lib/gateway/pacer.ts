@@ -42,7 +42,7 @@ export interface PacerOptions {
 export class Pacer {
   #interval: number;
   #jitter: number;
-  #waiting: { admit: () => void; signal?: AbortSignal }[] = [];
+  #waiting: { admit: () => void }[] = [];
   #timer?: ReturnType<typeof setTimeout>;
   #next = 0;
 
@@ -76,11 +76,18 @@ export class Pacer {
   admit(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const entry = { admit: resolve, signal };
-      signal?.addEventListener("abort", () => {
+      // The signal outlives the attempt (a session's stop signal): the listener goes with it.
+      const abort = () => {
         this.#waiting = this.#waiting.filter((e) => e !== entry);
         resolve();
-      }, { once: true });
+      };
+      const entry = {
+        admit() {
+          signal?.removeEventListener("abort", abort);
+          resolve();
+        },
+      };
+      signal?.addEventListener("abort", abort, { once: true });
       this.#waiting.push(entry);
       this.#schedule();
     });
