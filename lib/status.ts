@@ -14,8 +14,11 @@ export type EndpointStatus =
   | { type: "connecting"; url: string; attempt: number }
   /** Connected, subscribed, and `@online` acknowledged; the backlog is being sent. */
   | { type: "online"; url: string }
-  /** The connection was lost or an attempt failed; the next attempt comes in `retryIn` ms. */
-  | { type: "offline"; error?: Error; retryIn?: number }
+  /**
+   * The connection to `url` was lost or an attempt on it failed; the next attempt comes in
+   * `retryIn` ms (none when the endpoint stopped trying).
+   */
+  | { type: "offline"; url?: string; error?: Error; retryIn?: number }
   /** Something was refused or failed without stopping the endpoint (a bad `@set`, a store error). */
   | { type: "error"; error: CloudioError }
   /** The client certificate about to be used, read on every connection attempt. */

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Gateway, ProtocolError } from "../mod.ts";
+import { ConnectionError, Gateway, ProtocolError } from "../mod.ts";
 import type { CloudioError } from "../lib/errors.ts";
 import { decodePayload } from "../lib/codec/decode.ts";
 import { type Mosquitto, startMosquitto } from "./_broker.ts";
@@ -162,6 +162,7 @@ Deno.test("one endpoint's refused certificate, full outbox or hostile input leav
   });
   const report = await gateway.connect({ timeout: 3000 });
   assert.deepEqual(report.offline.map((o) => o.name), [expired]);
+  assert.match(`${report.offline[0].error?.message}`, /expired/i, `${report.offline[0].error}`);
   assert.equal(report.online.length, good.length + 2);
   // The endpoint whose outbox is full drops, the attacked one refuses garbage…
   await broker.stop();
@@ -253,4 +254,17 @@ Deno.test("examples/gateway.ts connects a device per properties file, each with 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("connect() says why an endpoint is not online; add() after close() is refused", async () => {
+  const gateway = new Gateway({ connectRate: 100, onError: () => {} });
+  const uuid = crypto.randomUUID();
+  gateway.add(uuid, { config: { hostUri: "mqtt://127.0.0.1:1", persistence: "memory" } });
+  const report = await gateway.connect({ timeout: 1500 });
+  assert.deepEqual(report.online, []);
+  assert.equal(report.offline[0].name, uuid);
+  assert.ok(report.offline[0].error instanceof ConnectionError, `${report.offline[0].error}`);
+  assert.match(report.offline[0].error.message, /127\.0\.0\.1:1/);
+  await gateway.close();
+  assert.throws(() => gateway.add(crypto.randomUUID()), { name: "ClosedError" });
 });

@@ -1,6 +1,7 @@
 /**
- * The Deno platform: properties files from disk, TLS with certificate files that are read again
- * on every connection attempt, certificates read with `node:crypto`, and the SQLite outbox store.
+ * The Deno platform: properties files from disk, TLS with certificate files that are looked at
+ * again on every connection attempt (and read again when they changed), certificates read with
+ * `node:crypto`, and the SQLite outbox store.
  * `mod.ts` registers it as the default.
  *
  * @module
@@ -38,8 +39,8 @@ export async function looseKeyWarning(path: string): Promise<string | undefined>
 }
 
 /**
- * Returns a provider that reads the settings' PEM files on every call, so that certificates
- * renewed on disk are used at the next reconnect.
+ * Returns a provider that looks at the settings' PEM files on every call and reads those that
+ * changed, so that certificates renewed on disk are used at the next reconnect.
  *
  * @param settings The settings with `authorityCert`, `clientCert` and `clientKey` paths.
  * @returns The provider.

@@ -118,16 +118,19 @@ function pemProblem(
 
 // Certificate files are read again on every connection attempt (renewed ones are used at the next
 // reconnect); a gateway's endpoints share a CA file and reconnect together after a broker restart.
-// A file is read only when its modification time or size changed since the last read.
-const pemCache = new Map<string, { mtime: number; size: number; text: string }>();
+// A file is read again only when it changed since the last read: another inode (renewed by a
+// rename), another size, modification or status-change time (a rewrite in place; the ctime also
+// moves where the mtime's resolution is coarse).
+const pemCache = new Map<string, { stamp: string; text: string }>();
 
 async function readCached(path: string): Promise<string> {
   const info = await Deno.stat(path);
-  const mtime = info.mtime?.getTime() ?? NaN;
+  const times = [info.mtime, info.ctime].map((t) => t?.getTime());
+  const stamp = [info.ino, info.size, ...times].join(":");
   const cached = pemCache.get(path);
-  if (cached && cached.mtime === mtime && cached.size === info.size) return cached.text;
+  if (cached && cached.stamp === stamp) return cached.text;
   const text = await Deno.readTextFile(path);
-  if (Number.isFinite(mtime)) pemCache.set(path, { mtime, size: info.size, text });
+  if (times.every(Number.isFinite)) pemCache.set(path, { stamp, text });
   return text;
 }
 

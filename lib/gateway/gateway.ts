@@ -13,7 +13,7 @@
 import { Endpoint } from "../endpoint.ts";
 import type { EndpointOptions } from "../endpoint_options.ts";
 import type { EndpointModel } from "../model/types.ts";
-import type { CloudioError } from "../errors.ts";
+import { ClosedError, type CloudioError } from "../errors.ts";
 import { defaultPlatform, type Platform } from "../platform.ts";
 import { TimerWheel } from "../timers.ts";
 import type { Transport } from "../transport.ts";
@@ -23,8 +23,9 @@ import { Pacer } from "./pacer.ts";
 export interface GatewayOptions {
   /**
    * The one SQLite file that keeps the outboxes of the endpoints whose `persistence` is `file`,
-   * each a table of it. By default `gateway.outbox.sqlite` where the first endpoint's settings
-   * would keep its own file.
+   * each a table of it. By default `gateway.outbox.sqlite` where each endpoint's settings would
+   * keep its own file (one file for all when they share `persistenceLocation`, as they usually
+   * do). The file's `persistenceSync` is that of the endpoint that opened it first.
    */
   outboxFile?: string;
   /**
@@ -73,7 +74,6 @@ export class Gateway implements AsyncDisposable {
   #wheel = new TimerWheel();
   #pacer: Pacer;
   #platform: Platform | undefined;
-  #lastError = new Map<string, Error>();
   #closing?: Promise<void>;
 
   /**
@@ -112,11 +112,15 @@ export class Gateway implements AsyncDisposable {
    *   `model` types the endpoint's tree, as it does for `new Endpoint()`.
    * @returns The endpoint, not connected.
    * @throws {TypeError} When the name is taken.
+   * @throws {ClosedError} When the gateway is closed (or closing).
    */
   add<const M extends EndpointModel = EndpointModel>(
     name: string,
     options: EndpointOptions<M> = {},
   ): Endpoint<M> {
+    if (this.#closing) {
+      throw new ClosedError(`Cannot add endpoint "${name}": the gateway is closed`);
+    }
     if (this.#endpoints.has(name)) {
       throw new TypeError(`Cannot add endpoint "${name}" to the gateway: the name is taken`);
     }
@@ -127,10 +131,7 @@ export class Gateway implements AsyncDisposable {
       waitOnFirstConnect: true,
       ...options,
       platform: this.#platform,
-      onError: (error) => {
-        this.#lastError.set(name, error);
-        (options.onError ?? ((e) => report(e, untyped)))(error);
-      },
+      onError: (error) => (options.onError ?? ((e) => report(e, untyped)))(error),
     });
     // The gateway keeps its endpoints whatever their models (Endpoint<M> is invariant in M).
     const untyped = endpoint as unknown as Endpoint;
@@ -149,14 +150,30 @@ export class Gateway implements AsyncDisposable {
     const { timeout = 60_000 } = options;
     const deadline = AbortSignal.timeout(timeout);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-    await Promise.allSettled(
+    // Why each endpoint is not online: its last failed attempt, or why connect() refused.
+    const why = new Map<string, Error>();
+    const watching = new AbortController();
+    for (const [name, endpoint] of this.#endpoints) {
+      (async () => {
+        for await (const event of endpoint.status({ signal: watching.signal })) {
+          if (event.type === "offline" && event.error) why.set(name, event.error);
+        }
+      })();
+    }
+    const names = [...this.#endpoints.keys()];
+    const settled = await Promise.allSettled(
       [...this.#endpoints.values()].map((endpoint) => endpoint.connect({ signal })),
     );
+    watching.abort();
     const report: GatewayReport = { online: [], offline: [] };
-    for (const [name, endpoint] of this.#endpoints) {
-      if (endpoint.state === "online") report.online.push(name);
-      else report.offline.push({ name, error: this.#lastError.get(name) });
-    }
+    settled.forEach((outcome, i) => {
+      const name = names[i];
+      if (this.#endpoints.get(name)!.state === "online") return report.online.push(name);
+      const refused = outcome.status === "rejected" && outcome.reason !== signal.reason
+        ? outcome.reason as Error
+        : undefined;
+      report.offline.push({ name, error: refused ?? why.get(name) });
+    });
     return report;
   }
 

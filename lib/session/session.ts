@@ -94,7 +94,7 @@ export class Session {
     this.#options = options;
   }
 
-  /** The broker the session is on, or trying: a node's URL. */
+  /** The broker the session is on or trying, or (waiting to retry) the one that failed. */
   get url(): string {
     return this.#options.transports[this.#node].url;
   }
@@ -113,7 +113,16 @@ export class Session {
   start(): Promise<void> {
     if (this.#loop && this.#first) return this.#first;
     this.#first = new Promise<void>((resolve, reject) => {
-      this.#loop = this.#run(resolve, reject).finally(() => this.#loop = undefined);
+      this.#loop = this.#run(resolve, reject)
+        .catch((error) => {
+          // The loop itself failed (not an attempt: those are retried). Say so, loudly: the
+          // endpoint no longer tries to connect.
+          this.#state = "offline";
+          this.#options.reporter.report(error);
+          this.#options.reporter.emit({ type: "offline", error });
+          reject(error);
+        })
+        .finally(() => this.#loop = undefined);
     });
     return this.#first;
   }
@@ -140,7 +149,12 @@ export class Session {
     const untilStopped = <T>(promise: Promise<T>) => Promise.race([promise, stopped]);
     let attempt = 0;
     let first = true;
+    let failed = false;
     while (!signal.aborted) {
+      // After a failure the next attempt goes to the next node; until then, `url` names the one
+      // that failed.
+      if (failed) this.#node = (this.#node + 1) % transports.length;
+      failed = false;
       const transport = transports[this.#node];
       this.#state = "connecting";
       reporter.emit({ type: "connecting", url: transport.url, attempt });
@@ -200,7 +214,7 @@ export class Session {
           first = false;
           firstReject(lost);
           this.#state = "offline";
-          reporter.emit({ type: "offline", error: lost });
+          reporter.emit({ type: "offline", url: transport.url, error: lost });
           return;
         }
       } finally {
@@ -208,12 +222,12 @@ export class Session {
         outbox.detach();
       }
       if (signal.aborted) break;
-      // The next attempt goes to the next node: this one failed, refused, or lost the connection.
-      this.#node = (this.#node + 1) % transports.length;
+      // This node failed, refused, or lost the connection: the next attempt goes to the next one.
+      failed = true;
       attempt = since && now() - since >= resetAfter ? 0 : attempt + 1;
       const retryIn = backoffDelay(Math.max(0, attempt - 1), reconnect);
       this.#state = "offline";
-      reporter.emit({ type: "offline", error: lost, retryIn });
+      reporter.emit({ type: "offline", url: transport.url, error: lost, retryIn });
       if (lost && !(lost instanceof ConnectionError) && lost instanceof CloudioError) {
         reporter.report(lost);
       }
