@@ -268,3 +268,13 @@ Deno.test("connect() says why an endpoint is not online; add() after close() is 
   await gateway.close();
   assert.throws(() => gateway.add(crypto.randomUUID()), { name: "ClosedError" });
 });
+
+Deno.test("add() refuses a name another endpoint has in another case: one client id, two connections", () => {
+  const gateway = new Gateway();
+  gateway.add("0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55");
+  assert.throws(() => gateway.add("0B3C8E3A-4F1D-4C2B-9A8E-2F6D1C0B7A55"), {
+    name: "TypeError",
+    message: /"0b3c8e3a-4f1d-4c2b-9a8e-2f6d1c0b7a55" is there/,
+  });
+  return gateway.close();
+});

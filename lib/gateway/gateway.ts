@@ -71,6 +71,7 @@ export interface GatewayReport {
 export class Gateway implements AsyncDisposable {
   #options: GatewayOptions;
   #endpoints = new Map<string, Endpoint>();
+  #names = new Map<string, string>(); // lower-cased → as given
   #wheel = new TimerWheel();
   #pacer: Pacer;
   #platform: Platform | undefined;
@@ -111,7 +112,7 @@ export class Gateway implements AsyncDisposable {
    * @param options Its options, as for an endpoint of its own (`platform` is the gateway's); a
    *   `model` types the endpoint's tree, as it does for `new Endpoint()`.
    * @returns The endpoint, not connected.
-   * @throws {TypeError} When the name is taken.
+   * @throws {TypeError} When the name is taken (whatever its case).
    * @throws {ClosedError} When the gateway is closed (or closing).
    */
   add<const M extends EndpointModel = EndpointModel>(
@@ -121,9 +122,13 @@ export class Gateway implements AsyncDisposable {
     if (this.#closing) {
       throw new ClosedError(`Cannot add endpoint "${name}": the gateway is closed`);
     }
-    if (this.#endpoints.has(name)) {
-      throw new TypeError(`Cannot add endpoint "${name}" to the gateway: the name is taken`);
+    // UUIDs are lower-cased (the cloud's form): "0B3C…" and "0b3c…" would be one client id, and
+    // two connections of one client id take each other over, forever.
+    const taken = this.#names.get(name.toLowerCase());
+    if (taken !== undefined) {
+      throw new TypeError(`Cannot add endpoint "${name}" to the gateway: "${taken}" is there`);
     }
+    this.#names.set(name.toLowerCase(), name);
     const report = this.#options.onError ??
       ((error: CloudioError, endpoint: Endpoint) =>
         console.warn(`cloudio ${endpoint.name}: ${error.message}`));
