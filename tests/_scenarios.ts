@@ -256,7 +256,10 @@ const SCENARIOS: Scenario[] = [
       assert.equal(power.value, true);
       assert.equal(speed.value, undefined);
       assert.equal(throughput.value, undefined);
-      const didSets = cloud.messages.filter((m) => m.topic.endsWith("set_power_on"));
+      // The answers travel on their own: an error is reported before its @didSet is on the wire.
+      const didSetsOf = () => cloud.messages.filter((m) => m.topic.endsWith("set_power_on"));
+      await until(() => didSetsOf().length >= 1 + 7, 5000, "8 @didSets of set_power_on");
+      const didSets = didSetsOf();
       assert.equal(didSets.length, 1 + 7);
       for (const m of didSets) assert.equal(decode(m).value, true);
       // And the endpoint keeps working.

@@ -15,6 +15,7 @@ import { ConnectionError } from "../errors.ts";
 import type { CredentialsProvider } from "../platform.ts";
 import type { Connection, ConnectParams, Transport } from "../transport.ts";
 import { type Client, clientOptions, openClient } from "./mqtt_client.ts";
+import { PubackFilter } from "./puback_filter.ts";
 
 /** Options of {@linkcode createMqttTransport}. */
 export interface MqttTransportOptions {
@@ -68,6 +69,10 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
         ...(verifyHostname ? {} : { checkServerIdentity: () => undefined }),
       };
       let client: Client;
+      // Over TCP and TLS, the endpoint writes its PUBLISH frames to the socket and takes their
+      // PUBACKs off it before MQTT.js's parser (publish_frames.ts, puback_filter.ts).
+      let filter: PubackFilter | undefined;
+      let onPuback: ((id: number) => void) | undefined;
       if (broker.protocol === "mqtt" || broker.protocol === "mqtts") {
         const build = () => {
           const socket = broker.protocol === "mqtts"
@@ -79,7 +84,7 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
             })
             : net.connect({ host: broker.host, port: broker.port });
           socket.setNoDelay(true);
-          return socket;
+          return filter = new PubackFilter(socket, (id) => onPuback?.(id));
         };
         // deno-lint-ignore no-explicit-any
         client = new mqtt.MqttClient(build as any, base);
@@ -89,7 +94,11 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
           ...(broker.protocol === "wss" ? tlsOptions : {}),
         });
       }
-      return await openClient(client, broker.url, params, onMessage, toBuffer);
+      const frames = filter && {
+        write: (bytes: Uint8Array) => filter!.socket.write(toBuffer(bytes)),
+        acks: (listener: (id: number) => void) => onPuback = listener,
+      };
+      return await openClient(client, broker.url, params, onMessage, toBuffer, { frames });
     },
   };
 }

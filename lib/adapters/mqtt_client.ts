@@ -11,6 +11,7 @@
 import mqtt from "npm:mqtt@5.16.0";
 import { CloudioError, ConnectionError } from "../errors.ts";
 import type { Connection, ConnectParams } from "../transport.ts";
+import { PublishFrames } from "./publish_frames.ts";
 
 /** An MQTT.js client. */
 export type Client = InstanceType<typeof mqtt.MqttClient>;
@@ -127,6 +128,11 @@ export function clientOptions(params: ConnectParams, payload: (bytes: Uint8Array
  * @param params The attempt.
  * @param onMessage Receives every message.
  * @param convert Converts our bytes to what MQTT.js wants.
+ * @param options `frames`: QoS 1 publishes are written as frames of our own
+ *   ({@linkcode PublishFrames}) instead of through MQTT.js's `publish()`: to the client's stream
+ *   with their PUBACKs taken from its `packetreceive` events (`true`), or to the given `write`
+ *   with their PUBACKs given to the listener `acks` registers (a socket whose PUBACKs never reach
+ *   MQTT.js's parser).
  * @returns The connection.
  */
 export function openClient(
@@ -135,6 +141,9 @@ export function openClient(
   params: ConnectParams,
   onMessage: (topic: string, payload: Uint8Array) => void,
   convert: (bytes: Uint8Array) => Uint8Array,
+  options: {
+    frames?: true | { write(bytes: Uint8Array): void; acks(listener: (id: number) => void): void };
+  } = {},
 ): Promise<Connection> {
   return new Promise((resolve, reject) => {
     let connected = false;
@@ -144,6 +153,7 @@ export function openClient(
     const closedPromise = new Promise<Error | undefined>((r) => settleClosed = r);
     const pending = new Set<(error: Error) => void>();
     let cleanClose = false;
+    let frames: PublishFrames | undefined;
 
     const timer = setTimeout(() => {
       if (!connected) fail(new Error(`no CONNACK within ${params.connectTimeout} ms`));
@@ -188,6 +198,7 @@ export function openClient(
       const error = reason ?? new ConnectionError(`The connection to ${url} was closed`, { url });
       for (const rejectPublish of pending) rejectPublish(error);
       pending.clear();
+      frames?.fail(error);
       client.removeAllListeners("message");
       client.end(true);
       // While a DISCONNECT is under way (close() above), MQTT.js ignores end(true) and keeps the
@@ -201,6 +212,20 @@ export function openClient(
       connected = true;
       clearTimeout(timer);
       params.signal?.removeEventListener("abort", abort);
+      if (options.frames && client.stream) {
+        const stream = client.stream;
+        const direct = options.frames === true ? undefined : options.frames;
+        const writer = frames = new PublishFrames({
+          write: direct ? direct.write : (bytes) => stream.write(convert(bytes)),
+          allocate: () => client.messageIdProvider.allocate()!,
+        });
+        if (direct) direct.acks((id) => writer.acked(id));
+        else {
+          client.on("packetreceive", (packet: { cmd: string; messageId?: number }) => {
+            if (packet.cmd === "puback") writer.acked(packet.messageId!);
+          });
+        }
+      }
       resolve({
         closed: closedPromise,
         publish(topic, payload, { qos, retain }) {
@@ -209,6 +234,7 @@ export function openClient(
               new ConnectionError(`Cannot publish on ${topic}: not connected`, { url }),
             );
           }
+          if (frames && qos === 1) return frames.publish(topic, payload, retain);
           return new Promise<void>((done, failed) => {
             pending.add(failed);
             client.publish(topic, convert(payload) as never, { qos, retain }, (error?: Error) => {

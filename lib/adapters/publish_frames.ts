@@ -1,0 +1,140 @@
+/**
+ * QoS 1 PUBLISH packets written straight to an MQTT.js client's stream: encoded without per-packet
+ * objects, and all the packets of one turn of the event loop in one write. MQTT.js still connects,
+ * keeps the connection alive, subscribes and parses what arrives; a PUBACK of ours reaches
+ * {@linkcode PublishFrames.acked} through its `packetreceive` event (MQTT.js itself ignores an ack
+ * it did not send the packet for). Packet identifiers come from MQTT.js's own provider, so that
+ * they never collide with those of its SUBSCRIBEs.
+ *
+ * Measured (`deno task bench`, publisher CPU per 100,000 `@update`s, memory outbox): MQTT.js's
+ * `publish()` costs a packet object, an outgoing-store entry, a callback closure, `mqtt-packet`'s
+ * generation and three stream writes per message; this costs one frame in a shared buffer.
+ *
+ * This module is browser compatible.
+ *
+ * @module
+ */
+
+/** What a PUBLISH frame needs of the client. */
+export interface FrameSink {
+  /** Writes bytes to the connection. */
+  write(bytes: Uint8Array): void;
+  /** A packet identifier not in use. */
+  allocate(): number;
+}
+
+const encoder = new TextEncoder();
+/** Topics repeat (one per attribute): their UTF-8 bytes are kept, up to this many. */
+const TOPIC_CACHE = 4096;
+
+/** The unacknowledged publishes of one connection, and the buffer of the current turn. */
+export class PublishFrames {
+  #sink: FrameSink;
+  #topics = new Map<string, Uint8Array>();
+  #waiting = new Map<number, { done: () => void; failed: (error: Error) => void }>();
+  #buffer = new Uint8Array(16 * 1024);
+  #length = 0;
+  #flushing = false;
+  #failure: Error | undefined;
+
+  /**
+   * Creates the writer of one connection.
+   *
+   * @param sink The connection's stream and packet identifiers.
+   */
+  constructor(sink: FrameSink) {
+    this.#sink = sink;
+  }
+
+  /** Publishes waiting for their PUBACK. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /**
+   * Queues a QoS 1 PUBLISH for this turn's write.
+   *
+   * @param topic The topic.
+   * @param payload The payload.
+   * @param retain The retain flag.
+   * @returns A promise that resolves on the PUBACK and rejects when the connection fails first.
+   */
+  publish(topic: string, payload: Uint8Array, retain: boolean): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    let name = this.#topics.get(topic);
+    if (name === undefined) {
+      if (this.#topics.size >= TOPIC_CACHE) this.#topics.clear();
+      name = encoder.encode(topic);
+      this.#topics.set(topic, name);
+    }
+    const id = this.#sink.allocate();
+    const remaining = 2 + name.length + 2 + payload.length;
+    this.#reserve(1 + 4 + remaining);
+    const b = this.#buffer;
+    let at = this.#length;
+    b[at++] = retain ? 0x33 : 0x32; // PUBLISH, QoS 1
+    let rest = remaining;
+    do {
+      const digit = rest & 0x7f;
+      rest >>>= 7;
+      b[at++] = rest > 0 ? digit | 0x80 : digit;
+    } while (rest > 0);
+    b[at++] = name.length >> 8;
+    b[at++] = name.length & 0xff;
+    b.set(name, at);
+    at += name.length;
+    b[at++] = id >> 8;
+    b[at++] = id & 0xff;
+    b.set(payload, at);
+    this.#length = at + payload.length;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return new Promise((done, failed) => this.#waiting.set(id, { done, failed }));
+  }
+
+  /**
+   * A PUBACK arrived.
+   *
+   * @param id Its packet identifier.
+   * @returns Whether it answered a publish of this writer.
+   */
+  acked(id: number): boolean {
+    const waiting = this.#waiting.get(id);
+    if (!waiting) return false;
+    this.#waiting.delete(id);
+    waiting.done();
+    return true;
+  }
+
+  /**
+   * The connection failed: every waiting publish rejects, and later ones at once.
+   *
+   * @param error Why.
+   */
+  fail(error: Error): void {
+    this.#failure ??= error;
+    this.#length = 0;
+    const waiting = [...this.#waiting.values()];
+    this.#waiting.clear();
+    for (const { failed } of waiting) failed(error);
+  }
+
+  #reserve(bytes: number): void {
+    if (this.#length + bytes <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + bytes));
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
+  }
+
+  // The stream keeps what it is given until written: the next turn starts a buffer of its own.
+  #flush(): void {
+    this.#flushing = false;
+    if (this.#length === 0 || this.#failure) return;
+    const frames = this.#buffer.subarray(0, this.#length);
+    this.#buffer = new Uint8Array(Math.max(16 * 1024, this.#length));
+    this.#length = 0;
+    this.#sink.write(frames);
+  }
+}
