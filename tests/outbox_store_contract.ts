@@ -168,4 +168,22 @@ export function storeContract(factory: StoreFactory): void {
       }
     },
   );
+  test(
+    "a sequence number is never given out twice, even for a message deleted before its commit",
+    async (store, reopen) => {
+      store.append(message(1));
+      const last = store.append(message(2));
+      store.delete([last]); // delivered before it was ever committed
+      await store.commit();
+      await store.close();
+      const again = await reopen!();
+      try {
+        assert.equal(again.read(0, 10).length, 1);
+        assert.ok(again.lastSeq() >= last, `lastSeq ${again.lastSeq()} < ${last}`);
+        assert.ok(again.append(message(3)) > last);
+      } finally {
+        await again.close();
+      }
+    },
+  );
 }

@@ -23,6 +23,11 @@ export interface SqliteFileOptions {
 
 /** What a store in the file is told about the shared transaction. */
 export interface TransactionListener {
+  /**
+   * The transaction is about to be committed: write what is held back. A store that fails calls
+   * {@linkcode SqliteFile.prototype.fail}.
+   */
+  beforeCommit?(): void;
   /** The transaction was committed: everything in it is durable. */
   committed(): void;
   /**
@@ -45,6 +50,7 @@ export class SqliteFile {
   #inTransaction = false;
   #closed = false;
   #listeners = new Set<TransactionListener>();
+  #failures = 0;
   #soon: Promise<boolean> | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
@@ -159,6 +165,9 @@ export class SqliteFile {
    * @returns Whether it committed (or there was nothing to commit).
    */
   commit(): boolean {
+    const failures = this.#failures;
+    for (const listener of [...this.#listeners]) listener.beforeCommit?.();
+    if (this.#failures !== failures) return false;
     if (!this.#inTransaction) return true;
     try {
       this.db.exec("COMMIT");
@@ -179,7 +188,6 @@ export class SqliteFile {
    * @returns Whether it committed (or there was nothing to commit).
    */
   commitSoon(): Promise<boolean> {
-    if (!this.#inTransaction) return Promise.resolve(true);
     return this.#soon ??= new Promise((resolve) =>
       setTimeout(() => {
         this.#soon = undefined;
@@ -196,6 +204,7 @@ export class SqliteFile {
    * @param action What failed, for the messages: `commit`, `append to`, …
    */
   fail(cause: unknown, action: string): void {
+    this.#failures++;
     this.#rollback();
     for (const listener of [...this.#listeners]) listener.failed(cause, action);
   }
