@@ -11,6 +11,7 @@
  */
 
 import type { MessageFormat } from "../model/types.ts";
+import { copyOut, encodeText } from "./slab.ts";
 
 /** The calls a message encoder makes; containers are definite-length. */
 export interface Writer {
@@ -161,9 +162,9 @@ export class JsonWriter implements Writer {
     this.#separate();
     this.#text += text;
   }
-  /** Returns the UTF-8 bytes. */
+  /** Returns the UTF-8 bytes (in a slab when small: `slab.ts`). */
   finish(): Uint8Array {
-    return encoder.encode(this.#text);
+    return encodeText(this.#text);
   }
 }
 
@@ -276,9 +277,9 @@ export class CborWriter implements Writer {
     this.#buffer.set(item, this.#length);
     this.#length += item.length;
   }
-  /** Returns a copy of the bytes written. */
+  /** Returns a copy of the bytes written (in a slab when small: `slab.ts`). */
   finish(): Uint8Array {
-    return this.#buffer.slice(0, this.#length);
+    return copyOut(this.#buffer, this.#length);
   }
 
   /** Empties the writer, keeping its buffer. */
