@@ -1,14 +1,14 @@
 /**
  * Case 5, start-up: the time from spawning a process to its `@online` at the cloud, for the
  * endpoint (`_startup_endpoint.ts`) and for a process that only connects MQTT.js
- * (`_startup_raw.ts`), alternately.
+ * (`_startup_raw.ts`), alternately; and each one's resident set once idle and connected.
  *
  * @module
  */
 
 import { connectCloud, type Received } from "../tests/_cloud.ts";
 import { spawnDeno } from "../tests/_process.ts";
-import { log, remove, script, tempDir, within } from "./_common.ts";
+import { field, log, remove, script, tempDir, within } from "./_common.ts";
 import { config } from "./_config.ts";
 import { fmtMs } from "./_format.ts";
 import { median } from "./_stats.ts";
@@ -21,6 +21,7 @@ export async function startupCase(endpointUrl: string, cloudUrl: string) {
     onMessage: (m) => waiting.get(m.topic.slice("@online/".length))?.(m),
   });
   const samples: Record<"endpoint" | "raw", number[]> = { endpoint: [], raw: [] };
+  const idle: Record<"endpoint" | "raw", number[]> = { endpoint: [], raw: [] };
   let bytes = 200;
   try {
     for (let i = 0; i <= config.startups; i++) {
@@ -64,6 +65,7 @@ export async function startupCase(endpointUrl: string, cloudUrl: string) {
           if (variant === "endpoint") bytes = seen.size;
           if (i > 0) samples[variant].push(seen.at - t0);
           await within(child.status, 10_000, undefined);
+          if (i > 0) idle[variant].push(field(child, "RSS"));
         } finally {
           waiting.delete(uuid);
           await child[Symbol.asyncDispose]();
@@ -79,6 +81,8 @@ export async function startupCase(endpointUrl: string, cloudUrl: string) {
     raw: median(samples.raw),
     samples,
     onlineBytes: bytes,
+    /** Resident set 2 s after `@online`, idle and connected, bytes (medians). */
+    idleRss: { endpoint: median(idle.endpoint), raw: median(idle.raw) },
   };
   log(`start-up: endpoint ${fmtMs(result.endpoint)}, raw MQTT.js ${fmtMs(result.raw)} (medians)`);
   return result;

@@ -27,6 +27,8 @@ export interface PublisherRun {
   /** Endpoint only: ms spent in the loop that sets the values. */
   setMs: number;
   rssBytes: number;
+  /** The process's peak resident set, bytes. */
+  peakBytes: number;
   received: number;
   profile?: ProfileSummary;
 }
@@ -77,10 +79,12 @@ async function publisherRun(
   variant: Variant,
   round: number,
   profileDir?: string,
+  /** How many values, and how many the publisher sets before it yields to the event loop. */
+  shape: { total: number; chunk: number } = { total: config.updates, chunk: 1000 },
 ): Promise<PublisherRun> {
   const uuid = crypto.randomUUID();
   const store = await tempDir("store");
-  const total = config.updates;
+  const { total } = shape;
   const prefix = `@update/${uuid}/`;
   const arrived = subscriber.expect(prefix, total).then(() => true);
   const profileName = `${variant}.cpuprofile`;
@@ -107,6 +111,8 @@ async function publisherRun(
     String(Math.round(total / config.attributes)),
     "--window",
     String(config.window),
+    "--chunk",
+    String(shape.chunk),
     "--format",
     config.format,
   ]);
@@ -128,6 +134,7 @@ async function publisherRun(
       cpuUs: field(child, "CPU"),
       setMs: field(child, "SET") - start,
       rssBytes: field(child, "RSS"),
+      peakBytes: field(child, "PEAK"),
       received: subscriber.received(),
     };
     if (profileDir) {
@@ -170,6 +177,26 @@ export async function throughputCase(brokerUrl: string, cloudUrl: string) {
         }
       }
     }
+    // Bursts: config.burst values set in one loop that never yields (the outbox queues them all
+    // at once), memory outbox against raw MQTT.js publishing as many in one loop, its window
+    // the same; their peak resident sets.
+    const bursts: PublisherRun[] = [];
+    const burst = { total: config.burst, chunk: config.burst };
+    for (let round = 0; round < config.rounds; round++) {
+      for (const variant of round % 2 ? ["memory", "raw"] as const : ["raw", "memory"] as const) {
+        try {
+          const run = await publisherRun(brokerUrl, subscriber, variant, round, undefined, burst);
+          bursts.push(run);
+          log(
+            `burst round ${round + 1}/${config.rounds} ${variant.padEnd(6)} peak ${
+              fmtInt(run.peakBytes / 1e6)
+            } MB`,
+          );
+        } catch (error) {
+          log(`burst round ${round + 1} ${variant} FAILED: ${(error as Error).message}`);
+        }
+      }
+    }
     const profiles: Partial<Record<Variant, ProfileSummary>> = {};
     if (config.profile) {
       const dir = flags.profiles ?? await tempDir("profiles");
@@ -188,7 +215,7 @@ export async function throughputCase(brokerUrl: string, cloudUrl: string) {
         if (!flags.profiles) await remove(dir);
       }
     }
-    return { runs, profiles };
+    return { runs, profiles, bursts };
   } finally {
     await subscriber.cloud.close();
   }

@@ -32,6 +32,8 @@ export const config = {
   updates: Number(flags.updates ?? (quick ? 20_000 : 50_000)),
   /** Throughput runs per variant. */
   rounds: Number(flags.rounds ?? (quick ? 3 : 7)),
+  /** Values of a burst run (set in one loop that never yields). */
+  burst: 20_000,
   /** The publish window: the endpoint's default maxInFlight. */
   window: 1000,
   /** Round trips per variant, after the warm-up. */

@@ -18,7 +18,7 @@
  * Lines on stdout: `START t p` when the first value is about to be set or published, `SET t` when
  * the last one was, `ACKED t p` when the broker has acknowledged everything (t: epoch ms with a
  * fraction, comparable across processes; p: `performance.now()`), `CPU µs` (user + system of
- * this process between START and ACKED), `RSS bytes`, and `END p` just before it exits (a
+ * this process between START and ACKED), `RSS bytes`, `PEAK bytes` (the peak resident set), and `END p` just before it exits (a
  * `--cpu-prof` profile ends there, which places START and ACKED in it).
  *
  * @module
@@ -67,6 +67,14 @@ const cpu = () => {
   const { user, system } = denoCpuUsage ? denoCpuUsage() : process.cpuUsage();
   return user + system;
 };
+/** The process's peak resident set so far (Linux: VmHWM), else the current one, bytes. */
+const peakRss = () => {
+  try {
+    const kB = Deno.readTextFileSync("/proc/self/status").match(/^VmHWM:\s+(\d+) kB/m);
+    if (kB) return Number(kB[1]) * 1024;
+  } catch { /* not Linux */ }
+  return Deno.memoryUsage().rss;
+};
 const yieldNow = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 if (args.mode === "endpoint") await runEndpoint();
@@ -102,6 +110,7 @@ async function runEndpoint(): Promise<void> {
   console.log(`ACKED ${now()} ${performance.now()}`);
   console.log(`CPU ${cpu() - cpu0}`);
   console.log(`RSS ${Deno.memoryUsage().rss}`);
+  console.log(`PEAK ${peakRss()}`);
   await endpoint.close();
 }
 
@@ -162,5 +171,6 @@ async function runRaw(): Promise<void> {
   console.log(`ACKED ${now()} ${performance.now()}`);
   console.log(`CPU ${cpu() - cpu0}`);
   console.log(`RSS ${Deno.memoryUsage().rss}`);
+  console.log(`PEAK ${peakRss()}`);
   await client.endAsync();
 }

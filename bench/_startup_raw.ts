@@ -2,7 +2,7 @@
  * The start-up case, baseline: the least a Deno process with MQTT.js does to announce a device,
  * from process start: connect (MQTT 3.1.1, TCP no-delay, a last will as the endpoint sets one),
  * subscribe to `@set/<uuid>/#`, publish a retained `@online` at QoS 1 (a fixed payload of the
- * size of the endpoint's), disconnect. It imports nothing but MQTT.js.
+ * size of the endpoint's), print `RSS bytes` 2 s later (idle, connected), disconnect. It imports nothing but MQTT.js.
  *
  *     deno run -A bench/_startup_raw.ts --url mqtt://127.0.0.1:P --uuid U --bytes N
  *
@@ -35,4 +35,6 @@ await new Promise<void>((resolve, reject) => {
 await client.subscribeAsync(`@set/${uuid}/#`, { qos: 1 });
 const payload = Buffer.alloc(Number(bytes), 0x61);
 await client.publishAsync(`@online/${uuid}`, payload, { qos: 1, retain: true });
+await new Promise((resolve) => setTimeout(resolve, 2000));
+console.log(`RSS ${Deno.memoryUsage().rss}`);
 await client.endAsync();
