@@ -1,6 +1,7 @@
 /**
  * What every case of the runner shares: the clock and the log, the paths of the child scripts,
- * reading what a child process printed, temporary directories and timeouts.
+ * reading what a child process printed, temporary directories and timeouts, and (for the child
+ * scripts) the process's peak resident set.
  *
  * @module
  */
@@ -58,4 +59,19 @@ export async function tempDir(prefix: string): Promise<string> {
 /** Removes a file or a directory tree, if it is there. */
 export async function remove(path: string): Promise<void> {
   await Deno.remove(path, { recursive: true }).catch(() => {});
+}
+
+/**
+ * The kernel's record of this process's peak resident set (Linux: `VmHWM`), else the current one.
+ *
+ * @returns Bytes.
+ */
+export function peakRss(): number {
+  try {
+    const kB = /^VmHWM:\s+(\d+) kB/m.exec(Deno.readTextFileSync("/proc/self/status"));
+    if (kB) return Number(kB[1]) * 1024;
+  } catch {
+    // Not Linux.
+  }
+  return Deno.memoryUsage().rss;
 }

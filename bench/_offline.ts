@@ -23,6 +23,7 @@
 
 import { parseArgs } from "node:util";
 import { Endpoint } from "../mod.ts";
+import { peakRss } from "./_common.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -40,12 +41,6 @@ const { values: args } = parseArgs({
 const count = Number(args.count);
 const attributeCount = Number(args.attributes);
 const chunk = Number(args.chunk);
-
-/** The kernel's record of this process's peak resident set, in bytes. */
-function peakRss(): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
-  return match ? Number(match[1]) * 1024 : Deno.memoryUsage().rss;
-}
 
 const endpoint = new Endpoint(args.uuid!, {
   config: {

@@ -30,6 +30,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import mqtt from "npm:mqtt@5.16.0";
 import { Endpoint } from "../mod.ts";
+import { peakRss } from "./_common.ts";
 import { encodeAttribute } from "../lib/codec/encode.ts";
 import type { MessageFormat } from "../lib/model/types.ts";
 
@@ -66,14 +67,6 @@ const denoCpuUsage = (Deno as { cpuUsage?: () => { user: number; system: number 
 const cpu = () => {
   const { user, system } = denoCpuUsage ? denoCpuUsage() : process.cpuUsage();
   return user + system;
-};
-/** The process's peak resident set so far (Linux: VmHWM), else the current one, bytes. */
-const peakRss = () => {
-  try {
-    const kB = Deno.readTextFileSync("/proc/self/status").match(/^VmHWM:\s+(\d+) kB/m);
-    if (kB) return Number(kB[1]) * 1024;
-  } catch { /* not Linux */ }
-  return Deno.memoryUsage().rss;
 };
 const yieldNow = () => new Promise((resolve) => setTimeout(resolve, 0));
 

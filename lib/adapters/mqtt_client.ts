@@ -129,8 +129,7 @@ export function clientOptions(params: ConnectParams, payload: (bytes: Uint8Array
  * @param onMessage Receives every message.
  * @param convert Converts our bytes to what MQTT.js wants.
  * @param options `frames`: QoS 1 publishes are written as frames of our own
- *   ({@linkcode PublishFrames}) instead of through MQTT.js's `publish()`: to the client's stream
- *   with their PUBACKs taken from its `packetreceive` events (`true`), or to the given `write`
+ *   ({@linkcode PublishFrames}) instead of through MQTT.js's `publish()`: to the given `write`,
  *   with their PUBACKs given to the listener `acks` registers (a socket whose PUBACKs never reach
  *   MQTT.js's parser).
  * @returns The connection.
@@ -142,7 +141,7 @@ export function openClient(
   onMessage: (topic: string, payload: Uint8Array) => void,
   convert: (bytes: Uint8Array) => Uint8Array,
   options: {
-    frames?: true | { write(bytes: Uint8Array): void; acks(listener: (id: number) => void): void };
+    frames?: { write(bytes: Uint8Array): void; acks(listener: (id: number) => void): void };
   } = {},
 ): Promise<Connection> {
   return new Promise((resolve, reject) => {
@@ -212,19 +211,12 @@ export function openClient(
       connected = true;
       clearTimeout(timer);
       params.signal?.removeEventListener("abort", abort);
-      if (options.frames && client.stream) {
-        const stream = client.stream;
-        const direct = options.frames === true ? undefined : options.frames;
+      if (options.frames) {
         const writer = frames = new PublishFrames({
-          write: direct ? direct.write : (bytes) => stream.write(convert(bytes)),
+          write: options.frames.write,
           allocate: () => client.messageIdProvider.allocate()!,
         });
-        if (direct) direct.acks((id) => writer.acked(id));
-        else {
-          client.on("packetreceive", (packet: { cmd: string; messageId?: number }) => {
-            if (packet.cmd === "puback") writer.acked(packet.messageId!);
-          });
-        }
+        options.frames.acks((id) => writer.acked(id));
       }
       resolve({
         closed: closedPromise,

@@ -1,10 +1,10 @@
 /**
- * QoS 1 PUBLISH packets written straight to an MQTT.js client's stream: encoded without per-packet
+ * QoS 1 PUBLISH packets written straight to an MQTT.js client's socket: encoded without per-packet
  * objects, and all the packets of one turn of the event loop in one write. MQTT.js still connects,
  * keeps the connection alive, subscribes and parses what arrives; a PUBACK of ours reaches
- * {@linkcode PublishFrames.acked} through its `packetreceive` event (MQTT.js itself ignores an ack
- * it did not send the packet for). Packet identifiers come from MQTT.js's own provider, so that
- * they never collide with those of its SUBSCRIBEs.
+ * {@linkcode PublishFrames.acked} from the socket's filter (`puback_filter.ts`) before MQTT.js's
+ * parser. Packet identifiers come from MQTT.js's own provider, so that they never collide with
+ * those of its SUBSCRIBEs.
  *
  * Measured (`deno task bench`, publisher CPU per 100,000 `@update`s, memory outbox): MQTT.js's
  * `publish()` costs a packet object, an outgoing-store entry, a callback closure, `mqtt-packet`'s
