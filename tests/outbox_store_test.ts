@@ -83,7 +83,7 @@ Deno.test("SqliteStore.open() refuses a directory it cannot create a file in", (
   assert.throws(() => SqliteStore.open("/nonexistent-dir-for-cloudio/outbox.sqlite"), StoreError);
 });
 
-Deno.test("SqliteStore keeps every entry in memory when the disk fills up mid-run, and says so", async () => {
+async function diskFullRun(count: number, every: number) {
   const dir = await Deno.makeTempDir({ prefix: "cloudio-full-" });
   try {
     const child = new URL("./_disk_full_child.ts", import.meta.url).pathname;
@@ -91,7 +91,7 @@ Deno.test("SqliteStore keeps every entry in memory when the disk fills up mid-ru
     const { code, stdout, stderr } = await new Deno.Command("sh", {
       args: [
         "-c",
-        `trap '' XFSZ; ulimit -f 256; exec "${Deno.execPath()}" run -A "${child}" "${dir}/outbox.sqlite" 2000`,
+        `trap '' XFSZ; ulimit -f 256; exec "${Deno.execPath()}" run -A "${child}" "${dir}/outbox.sqlite" ${count} ${every}`,
       ],
       stdout: "piped",
       stderr: "piped",
@@ -105,6 +105,51 @@ Deno.test("SqliteStore keeps every entry in memory when the disk fills up mid-ru
     assert.deepEqual(seen.read, seen.expected, "nothing appended and not deleted was lost");
     assert.equal(seen.usage.messages, seen.expected.length);
     assert.equal(seen.durable, false, "no longer durable, and it says so");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("SqliteStore keeps every entry in memory when the disk fills up mid-run, and says so", async () => {
+  await diskFullRun(2000, 50);
+});
+
+Deno.test("SqliteStore keeps every entry when the disk fills in a commit it made by itself", async () => {
+  // Never told to commit until the end: only the store's own commits (every 1,024 appends) write.
+  await diskFullRun(5000, 1_000_000);
+});
+
+// An open transaction keeps its appends in memory (to rebuild them should the disk fail) until it
+// commits: a store that is never told to commit (a tight loop, a long outage) commits by itself
+// once 1,024 appends or 1 MiB of payloads wait, so that memory stays bounded.
+Deno.test("SqliteStore commits by itself once 1,024 appends or 1 MiB wait uncommitted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+  try {
+    const path = `${dir}/outbox.sqlite`;
+    const store = SqliteStore.open(path);
+    // Another connection sees only what was committed.
+    const { DatabaseSync } = await import("node:sqlite");
+    const reader = new DatabaseSync(path, { readOnly: true });
+    const rows = () =>
+      (reader.prepare('SELECT count(*) AS n FROM "outbox"').get() as { n: number }).n;
+    const append = (bytes: number) =>
+      store.append({
+        kind: "update",
+        topic: "@update/u/n/o/a",
+        payload: new Uint8Array(bytes),
+        retain: true,
+      });
+    for (let i = 0; i < 1023; i++) append(10);
+    assert.equal(rows(), 0, "1,023 appends wait for commit()");
+    append(10);
+    assert.equal(rows(), 1024, "the 1,024th append committed them all");
+    for (let i = 0; i < 15; i++) append(64 * 1024);
+    assert.equal(rows(), 1024, "15 × 64 KiB wait for commit()");
+    append(64 * 1024);
+    assert.equal(rows(), 1040, "the 16th 64 KiB payload committed them");
+    await store.commit();
+    reader.close();
+    await store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
