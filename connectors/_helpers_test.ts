@@ -45,3 +45,16 @@ export function problemsOf(fn: () => unknown): readonly ModelProblem[] {
   }
   assert.fail("expected a ModelError");
 }
+
+/** The problems of the ModelError a promise rejects with (asserting that it does). */
+export async function rejectedProblems(
+  promise: Promise<unknown>,
+): Promise<readonly ModelProblem[]> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ModelError, `expected a ModelError, got ${error}`);
+    return error.problems;
+  }
+  assert.fail("expected a ModelError");
+}

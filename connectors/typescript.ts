@@ -45,7 +45,7 @@ const WIDTH = 100;
  * import { modelFromXml } from "./xml.ts";
  * import assert from "node:assert/strict";
  *
- * const model = modelFromXml(`<configs><config><deviceType typeId="Pump">
+ * const model = await modelFromXml(`<configs><config><deviceType typeId="Pump">
  *   <object id="Status"><attribute id="flow" template="double" constraint="measure"/></object>
  * </deviceType></config></configs>`);
  * const source = modelToTypeScript(model, { name: "pumpModel" });

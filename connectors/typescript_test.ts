@@ -20,7 +20,7 @@ Deno.test("the generated VacuumCleaner constant is up to date with vacuum_cleane
 Deno.test("modelToTypeScript() writes a constant that builds the same endpoint as its model", async () => {
   const xml = await Deno.readTextFile(new URL("vacuum_cleaner.xml", examples));
   const json = await Deno.readTextFile(new URL("vacuum_cleaner.json", examples));
-  for (const model of [modelFromXml(xml), modelFromJson(json)]) {
+  for (const model of [await modelFromXml(xml), modelFromJson(json)]) {
     const source = modelToTypeScript(model, { name: "generated" });
     const url = `data:application/typescript;base64,${btoa(source)}`;
     const { generated } = await import(url);

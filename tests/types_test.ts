@@ -182,6 +182,6 @@ Deno.test("the VacuumCleaner as classes is the same model as vacuum_cleaner.xml"
   assert.deepEqual(
     new Endpoint(UUID, { model: { nodes: { VacuumCleaner: new VacuumCleanerClasses() } } })
       .toModel(),
-    new Endpoint(UUID, { model: modelFromXml(xml) }).toModel(),
+    new Endpoint(UUID, { model: await modelFromXml(xml) }).toModel(),
   );
 });

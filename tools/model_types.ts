@@ -48,7 +48,7 @@ export async function generate(path: string, name?: string): Promise<string> {
   const source = path.slice(path.lastIndexOf("/") + 1);
   const model = path.endsWith(".json")
     ? modelFromJson(text, { source })
-    : modelFromXml(text, { source });
+    : await modelFromXml(text, { source });
   return modelToTypeScript(model, {
     name: name ?? defaults(path).name,
     source,
