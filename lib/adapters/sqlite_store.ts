@@ -44,12 +44,14 @@ const KINDS: OutboxKind[] = [
 /** Rows per multi-row INSERT. */
 const BATCH = 64;
 /**
- * Appends (or payload bytes) an open transaction holds before the store commits it by itself. The
- * transaction keeps its appends in memory until it commits (to rebuild them should the disk
- * fail), and a tight loop or an outage may append far faster than the outbox's commit timer
- * fires: 1,000,000 values queued offline by `bench/_offline.ts` held ~8,000 per commit and peaked
- * at 220 MB RSS (V8 promoted them to the old space before they died); with 1,024 per commit,
- * 121 MB, flat from 100,000 values on, at the same queueing rate.
+ * Appends (or payload bytes) an open transaction holds, not deleted since, before the store
+ * commits it by itself. The transaction keeps its appends in memory until it commits (to rebuild
+ * them should the disk fail), and a tight loop or an outage may append far faster than the
+ * outbox's commit timer fires: 1,000,000 values queued offline by `bench/_offline.ts` held ~8,000
+ * per commit and peaked at 220 MB RSS (V8 promoted them to the old space before they died); with
+ * 1,024 per commit, 121 MB, flat from 100,000 values on, at the same queueing rate. Online, what
+ * the broker acknowledged before the commit is not counted, so that a fast device does not pay
+ * for more commits than the timer's.
  */
 const MAX_TX = 1024;
 const MAX_TX_BYTES = 1024 * 1024;
@@ -124,6 +126,8 @@ export class SqliteStore implements OutboxStore {
   // fails (full, removed, I/O error), SQLite rolls the transaction back; these rebuild what the
   // outbox had, in memory, so that nothing it holds is lost.
   #tx: (OutboxEntry | undefined)[] = [];
+  // Of #tx, the entries not deleted since, and their payload bytes.
+  #txHeld = 0;
   #txBytes = 0;
   #txFirst = 0;
   #inserted = 0;
@@ -135,7 +139,7 @@ export class SqliteStore implements OutboxStore {
     beforeCommit: () => this.#write(),
     committed: () => {
       this.#tx = [];
-      this.#txBytes = 0;
+      this.#txHeld = this.#txBytes = 0;
       this.#inserted = 0;
       this.#txDeletes.clear();
       this.#txState.clear();
@@ -334,7 +338,7 @@ export class SqliteStore implements OutboxStore {
       state,
     );
     this.#tx = [];
-    this.#txBytes = 0;
+    this.#txHeld = this.#txBytes = 0;
     this.#inserted = 0;
     this.#txDeletes.clear();
     this.#txState.clear();
@@ -370,10 +374,11 @@ export class SqliteStore implements OutboxStore {
     const usage = this.#usage[classOf(message.kind)];
     usage.messages++;
     usage.bytes += message.payload.length;
+    this.#txHeld++;
     this.#txBytes += message.payload.length;
     // The whole file commits (a shared file's other stores with it); a failure degrades every
     // store of the file to memory, this append included, and the next commit() reports it.
-    if (this.#tx.length >= MAX_TX || this.#txBytes >= MAX_TX_BYTES) this.#file.commit();
+    if (this.#txHeld >= MAX_TX || this.#txBytes >= MAX_TX_BYTES) this.#file.commit();
     return seq;
   }
 
@@ -461,6 +466,8 @@ export class SqliteStore implements OutboxStore {
       const entry = i >= 0 && i < this.#tx.length ? this.#tx[i] : undefined;
       if (entry) {
         this.#tx[i] = undefined;
+        this.#txHeld--;
+        this.#txBytes -= entry.payload.length;
         if (i >= this.#inserted) {
           const usage = this.#usage[classOf(entry.kind)];
           usage.messages--;
