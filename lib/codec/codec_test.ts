@@ -119,6 +119,8 @@ Deno.test("encodeAttribute() writes Integer values as integers and omits Static 
 Deno.test("CborWriter writes integers, strings and floats that cborg reads back", () => {
   const ints = [0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER];
   const strings = ["", "a", "x".repeat(23), "y".repeat(24), "é", "日本語", "😀".repeat(100)];
+  // ASCII of every length class (written byte for byte), and UTF-8 of the same lengths.
+  for (const n of [255, 256, 65535, 65536]) strings.push("t".repeat(n), "é".repeat(n));
   for (const n of [...ints, ...ints.slice(0, -1).map((i) => -i - 1)]) {
     const w = new CborWriter(1);
     w.integer(n);
