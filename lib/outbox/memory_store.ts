@@ -148,8 +148,8 @@ export class MemoryStore implements OutboxStore {
   }
 
   /** Tells how much a class holds. */
-  usage(cls: OutboxClass): OutboxUsage {
-    return { ...this.#usage[cls] };
+  usage(cls: OutboxClass): Readonly<OutboxUsage> {
+    return this.#usage[cls];
   }
 
   /** Reads a setting. */

@@ -478,9 +478,9 @@ export class Outbox {
   stats(): OutboxStats {
     return {
       pending: {
-        updates: this.#store.usage("updates"),
-        logs: this.#store.usage("logs"),
-        lifecycle: this.#store.usage("lifecycle"),
+        updates: { ...this.#store.usage("updates") },
+        logs: { ...this.#store.usage("logs") },
+        lifecycle: { ...this.#store.usage("lifecycle") },
       },
       dropped: { ...this.#dropped },
       delivered: this.#delivered,

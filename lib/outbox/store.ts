@@ -113,12 +113,13 @@ export interface OutboxStore {
    */
   evict(cls: OutboxClass, latestPerKey: boolean): OutboxEntry | undefined;
   /**
-   * Tells how much a class holds.
+   * Tells how much a class holds. The outbox asks at every add, so a store may answer with its own
+   * running figures rather than a copy: a caller that keeps them copies them.
    *
    * @param cls The class.
    * @returns Messages and bytes.
    */
-  usage(cls: OutboxClass): OutboxUsage;
+  usage(cls: OutboxClass): Readonly<OutboxUsage>;
   /**
    * Reads a small persisted setting (such as the remote log level).
    *
