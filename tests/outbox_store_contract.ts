@@ -80,6 +80,27 @@ export function storeContract(factory: StoreFactory): void {
     await store.commit();
   });
 
+  test("a long run of appends and out-of-order deletes reads back exactly what is left", async (store) => {
+    const left = new Set<number>();
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 500; i++) left.add(store.append(message(i)));
+      // Acknowledgements come out of order, and some messages wait for many rounds.
+      const acked = [...left].filter(() => random() < 0.8).sort(() => random() - 0.5);
+      store.delete(acked);
+      for (const seq of acked) left.delete(seq);
+      const expected = [...left].sort((a, b) => a - b);
+      assert.deepEqual(store.read(0, 100_000).map((e) => e.seq), expected, `round ${round}`);
+      const middle = expected[expected.length >> 1];
+      assert.deepEqual(
+        store.read(middle, 10).map((e) => e.seq),
+        expected.filter((seq) => seq > middle).slice(0, 10),
+      );
+      assert.equal(store.usage("updates").messages, left.size);
+    }
+  });
+
   test("two messages of one attribute in the same millisecond are two entries", async (store) => {
     const a = store.append(message(0));
     const b = store.append(message(0));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { SqliteStore } from "../lib/adapters/sqlite_store.ts";
 import { SqliteFile } from "../lib/adapters/sqlite_file.ts";
 import { StoreError } from "../lib/errors.ts";
-import { MemoryStore } from "../lib/outbox/memory_store.ts";
+import { MemoryStore, memoryStoreOf } from "../lib/outbox/memory_store.ts";
 import { type EndpointSettings, openSharedStore } from "../extend.ts";
 import { storeContract } from "./outbox_store_contract.ts";
 
@@ -263,4 +263,24 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("a memory store taking over entries with gaps keeps their numbers and goes on after lastSeq", () => {
+  const entry = (seq: number) => ({
+    seq,
+    kind: "update" as const,
+    topic: `@update/u/n/o/a${seq}`,
+    payload: new Uint8Array([seq]),
+    retain: true,
+  });
+  const store = memoryStoreOf([entry(3), entry(7), entry(8)], 20);
+  assert.deepEqual(store.read(0, 10).map((e) => e.seq), [3, 7, 8]);
+  assert.deepEqual(store.read(3, 10).map((e) => e.seq), [7, 8]);
+  assert.equal(store.append(entry(0)), 21);
+  store.delete([7, 5, 100]);
+  assert.deepEqual(store.read(0, 10).map((e) => e.seq), [3, 8, 21]);
+  store.delete([3, 8, 21]);
+  assert.deepEqual(store.read(0, 10), []);
+  assert.equal(store.append(entry(0)), 22);
+  assert.deepEqual(store.read(0, 10).map((e) => e.seq), [22]);
 });
