@@ -52,3 +52,9 @@ Deno.test("mod.ts loads neither the XML parser, SQLite, MQTT.js, provisioning no
   assert.ok(loaded(/\/connectors\/xml\.ts$/).length === 1, "the XML connector itself is loaded");
   assert.ok(loaded(/\/lib\/endpoint\.ts$/).length === 1);
 });
+
+Deno.test("the MQTT transport loads node:tls only for a TLS broker", async () => {
+  const graph = await staticGraph(new URL("../lib/adapters/mqtt.ts", import.meta.url).href);
+  assert.ok(!graph.has("node:tls"), "node:tls: with the first mqtts:// connection");
+  assert.ok(graph.has("node:net"), "the walk sees the node: modules it does load");
+});
