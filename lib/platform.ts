@@ -81,13 +81,14 @@ export interface Platform {
   runFile?: FileRunner;
   /**
    * Reads the first certificate of PEM text, with the runtime's own X.509 support where it has
-   * one; the endpoint checks the client certificate with it on every connection attempt.
+   * one; the endpoint checks the client certificate with it on every connection attempt. It may
+   * answer with a promise (to load that support with the first certificate).
    *
    * @param pem The PEM text.
    * @returns The certificate's common names, validity and serial.
    * @throws {SyntaxError} When there is no certificate or it cannot be read.
    */
-  readCertificate?(pem: string): CertificateInfo;
+  readCertificate?(pem: string): CertificateInfo | Promise<CertificateInfo>;
   /**
    * The timers of reconnect delays and keep-alives (a gateway's shared wheel); the runtime's own
    * when absent.

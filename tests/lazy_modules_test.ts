@@ -40,12 +40,13 @@ async function staticGraph(root: string): Promise<Set<string>> {
   return seen;
 }
 
-Deno.test("mod.ts loads neither the XML parser, SQLite, MQTT.js, provisioning nor the devcloud", async () => {
+Deno.test("mod.ts loads neither the XML parser, SQLite, MQTT.js, node:crypto, provisioning nor the devcloud", async () => {
   const graph = [...await staticGraph(new URL("../mod.ts", import.meta.url).href)];
   const loaded = (pattern: RegExp) => graph.filter((specifier) => pattern.test(specifier));
   assert.deepEqual(loaded(/fast-xml-parser/), [], "the XML parser: with the first XML model");
   assert.deepEqual(loaded(/node:sqlite|sqlite_(store|file)\.ts$/), [], "SQLite: with a file store");
   assert.deepEqual(loaded(/npm:\/?mqtt@|adapters\/mqtt\.ts$/), [], "MQTT.js: with connect()");
+  assert.deepEqual(loaded(/^node:crypto$/), [], "node:crypto: with the first client certificate");
   assert.deepEqual(loaded(/\/lib\/provision\/|\/provision\.ts$/), [], "provisioning");
   assert.deepEqual(loaded(/\/devcloud\//), [], "the devcloud");
   // The walk itself must see what mod.ts does load, or the checks above prove nothing.

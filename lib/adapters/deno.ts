@@ -13,7 +13,6 @@ import { StoreError } from "../errors.ts";
 import { MemoryStore } from "../outbox/memory_store.ts";
 import type { OutboxStore } from "../outbox/store.ts";
 import type { Credentials, CredentialsProvider, Platform } from "../platform.ts";
-import { readCertificate } from "./deno_certificates.ts";
 import { denoConfigReader, readPem } from "./deno_config.ts";
 import type { Transport } from "../transport.ts";
 import type { SqliteFile } from "./sqlite_file.ts";
@@ -239,5 +238,9 @@ export const denoPlatform: Platform = {
   },
   openSharedStore,
   runFile,
-  readCertificate,
+  // node:crypto is loaded with the first client certificate (TLS), not with mod.ts: a plain-TCP
+  // start-up paid 5 ms for it.
+  async readCertificate(pem) {
+    return (await import("./deno_certificates.ts")).readCertificate(pem);
+  },
 };

@@ -67,7 +67,7 @@ export function inspectCredentials(
     if (!credentials.cert) return credentials;
     let info: CertificateInfo;
     try {
-      info = read(credentials.cert);
+      info = await read(credentials.cert);
     } catch (cause) {
       throw new ConfigError(`Cannot read the client certificate: ${(cause as Error).message}`, {
         ...where,

@@ -30,7 +30,7 @@ export interface CertificateInfo {
  * Reads the first certificate of PEM text.
  *
  * @param pem The PEM text; text around the certificate is ignored.
- * @returns What the certificate says.
+ * @returns What the certificate says, or a promise of it (a reader that loads what it needs first).
  * @throws {SyntaxError} When there is no certificate or it cannot be read.
  */
-export type CertificateReader = (pem: string) => CertificateInfo;
+export type CertificateReader = (pem: string) => CertificateInfo | Promise<CertificateInfo>;
