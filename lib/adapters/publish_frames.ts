@@ -31,7 +31,11 @@ const TOPIC_CACHE = 4096;
 export class PublishFrames {
   #sink: FrameSink;
   #topics = new Map<string, Uint8Array>();
-  #waiting = new Map<number, { done: () => void; failed: (error: Error) => void }>();
+  // The settlers of the publishes waiting for their PUBACK, by packet identifier (1 to 65,535). A
+  // Map of them lived long, and V8 rebuilt its tables in the old space as publishes came and went.
+  #done: ((() => void) | undefined)[] = [];
+  #failed: (((error: Error) => void) | undefined)[] = [];
+  #waiting = 0;
   #buffer = new Uint8Array(16 * 1024);
   #length = 0;
   #flushing = false;
@@ -48,7 +52,7 @@ export class PublishFrames {
 
   /** Publishes waiting for their PUBACK. */
   get waiting(): number {
-    return this.#waiting.size;
+    return this.#waiting;
   }
 
   /**
@@ -91,7 +95,11 @@ export class PublishFrames {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
     }
-    return new Promise((done, failed) => this.#waiting.set(id, { done, failed }));
+    return new Promise((done, failed) => {
+      if (this.#done[id] === undefined) this.#waiting++;
+      this.#done[id] = done;
+      this.#failed[id] = failed;
+    });
   }
 
   /**
@@ -101,10 +109,11 @@ export class PublishFrames {
    * @returns Whether it answered a publish of this writer.
    */
   acked(id: number): boolean {
-    const waiting = this.#waiting.get(id);
-    if (!waiting) return false;
-    this.#waiting.delete(id);
-    waiting.done();
+    const done = this.#done[id];
+    if (done === undefined) return false;
+    this.#done[id] = this.#failed[id] = undefined;
+    this.#waiting--;
+    done();
     return true;
   }
 
@@ -116,9 +125,11 @@ export class PublishFrames {
   fail(error: Error): void {
     this.#failure ??= error;
     this.#length = 0;
-    const waiting = [...this.#waiting.values()];
-    this.#waiting.clear();
-    for (const { failed } of waiting) failed(error);
+    const waiting = this.#failed.filter((failed) => failed !== undefined);
+    this.#done = [];
+    this.#failed = [];
+    this.#waiting = 0;
+    for (const failed of waiting) failed(error);
   }
 
   #reserve(bytes: number): void {
