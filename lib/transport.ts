@@ -51,6 +51,17 @@ export interface Connection {
     payload: Uint8Array,
     options: { qos: 0 | 1; retain: boolean },
   ): Promise<void>;
+  /**
+   * Publishes at QoS 1 and calls `settled` once: without an argument on PUBACK, with the error
+   * when the connection is lost first. Optional: where a connection has it, the outbox sends with
+   * it, without the promise and callbacks that `publish()` costs per message.
+   */
+  send?(
+    topic: string,
+    payload: Uint8Array,
+    retain: boolean,
+    settled: (error?: Error) => void,
+  ): void;
   /** Subscribes at QoS 1; resolves with the granted QoS per filter (128 means refused). */
   subscribe(filters: readonly string[]): Promise<readonly number[]>;
   /** Resolves when the connection has ended, with the reason when it was not a clean close. */

@@ -137,6 +137,10 @@ export function recordingTransport(
           ops.push(`publish ${topic}`);
           return connection.publish(topic, payload, options);
         },
+        send: connection.send && ((topic, payload, retain, settled) => {
+          ops.push(`publish ${topic}`);
+          connection.send!(topic, payload, retain, settled);
+        }),
         subscribe(filters) {
           ops.push(`subscribe ${filters.join(" ")}`);
           return connection.subscribe(filters);

@@ -242,6 +242,11 @@ export function openClient(
             });
           });
         },
+        send: frames && ((topic, payload, retain, settled) => {
+          if (closed) {
+            settled(new ConnectionError(`Cannot publish on ${topic}: not connected`, { url }));
+          } else frames!.send(topic, payload, retain, settled);
+        }),
         subscribe(filters) {
           if (closed) {
             return Promise.reject(new ConnectionError("Cannot subscribe: not connected", { url }));

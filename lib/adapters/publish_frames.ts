@@ -31,10 +31,9 @@ const TOPIC_CACHE = 4096;
 export class PublishFrames {
   #sink: FrameSink;
   #topics = new Map<string, Uint8Array>();
-  // The settlers of the publishes waiting for their PUBACK, by packet identifier (1 to 65,535). A
-  // Map of them lived long, and V8 rebuilt its tables in the old space as publishes came and went.
-  #done: ((() => void) | undefined)[] = [];
-  #failed: (((error: Error) => void) | undefined)[] = [];
+  // What to call for the publishes waiting for their PUBACK, by packet identifier (1 to 65,535).
+  // A Map of them lived long, and V8 rebuilt its tables in the old space as publishes came and went.
+  #settle: (((error?: Error) => void) | undefined)[] = [];
   #waiting = 0;
   #buffer = new Uint8Array(16 * 1024);
   #length = 0;
@@ -64,7 +63,28 @@ export class PublishFrames {
    * @returns A promise that resolves on the PUBACK and rejects when the connection fails first.
    */
   publish(topic: string, payload: Uint8Array, retain: boolean): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((done, failed) =>
+      this.send(topic, payload, retain, (error) => error ? failed(error) : done())
+    );
+  }
+
+  /**
+   * Queues a QoS 1 PUBLISH for this turn's write, without a promise: the outbox's way, one per
+   * value.
+   *
+   * @param topic The topic.
+   * @param payload The payload.
+   * @param retain The retain flag.
+   * @param settled Called once: without an argument on the PUBACK, with the error when the
+   *   connection fails first (at once when it has failed already).
+   */
+  send(
+    topic: string,
+    payload: Uint8Array,
+    retain: boolean,
+    settled: (error?: Error) => void,
+  ): void {
+    if (this.#failure) return settled(this.#failure);
     let name = this.#topics.get(topic);
     if (name === undefined) {
       if (this.#topics.size >= TOPIC_CACHE) this.#topics.clear();
@@ -95,11 +115,8 @@ export class PublishFrames {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
     }
-    return new Promise((done, failed) => {
-      if (this.#done[id] === undefined) this.#waiting++;
-      this.#done[id] = done;
-      this.#failed[id] = failed;
-    });
+    if (this.#settle[id] === undefined) this.#waiting++;
+    this.#settle[id] = settled;
   }
 
   /**
@@ -109,11 +126,11 @@ export class PublishFrames {
    * @returns Whether it answered a publish of this writer.
    */
   acked(id: number): boolean {
-    const done = this.#done[id];
-    if (done === undefined) return false;
-    this.#done[id] = this.#failed[id] = undefined;
+    const settled = this.#settle[id];
+    if (settled === undefined) return false;
+    this.#settle[id] = undefined;
     this.#waiting--;
-    done();
+    settled();
     return true;
   }
 
@@ -125,11 +142,10 @@ export class PublishFrames {
   fail(error: Error): void {
     this.#failure ??= error;
     this.#length = 0;
-    const waiting = this.#failed.filter((failed) => failed !== undefined);
-    this.#done = [];
-    this.#failed = [];
+    const waiting = this.#settle.filter((settled) => settled !== undefined);
+    this.#settle = [];
     this.#waiting = 0;
-    for (const failed of waiting) failed(error);
+    for (const settled of waiting) settled(error);
   }
 
   #reserve(bytes: number): void {

@@ -68,8 +68,16 @@ export interface OutboxOptions {
 
 /** The connection side, given to {@linkcode Outbox.prototype.attach} when online. */
 export interface OutboxLink {
-  /** Publishes at QoS 1; resolves on PUBACK, rejects when the connection is lost. */
-  publish(topic: string, payload: Uint8Array, retain: boolean): Promise<void>;
+  /**
+   * Publishes at QoS 1 and calls `settled` once: without an argument on PUBACK, with the error
+   * when the connection is lost first.
+   */
+  send(
+    topic: string,
+    payload: Uint8Array,
+    retain: boolean,
+    settled: (error?: Error) => void,
+  ): void;
   /** The endpoint's message format, the format `@delayed` batches are written in. */
   format: MessageFormat;
   /** The `@delayed/<uuid>` topic. */
@@ -338,7 +346,11 @@ export class Outbox {
    * `undefined` when there is no link.
    */
   publishNow(topic: string, payload: Uint8Array, retain: boolean): Promise<void> | undefined {
-    return this.#link?.publish(topic, payload, retain);
+    const link = this.#link;
+    if (!link) return undefined;
+    return new Promise((done, failed) =>
+      link.send(topic, payload, retain, (error) => error ? failed(error) : done())
+    );
   }
 
   /** Stops publishing; whatever was not acknowledged is sent again on the next link. */
@@ -423,10 +435,9 @@ export class Outbox {
     const generation = this.#generation;
     const seq = entry.seq;
     this.#inFlight++;
-    link.publish(entry.topic, entry.payload, entry.retain).then(
-      () => this.#acked(generation, seq, false),
-      () => {},
-    );
+    link.send(entry.topic, entry.payload, entry.retain, (error) => {
+      if (!error) this.#acked(generation, seq, false);
+    });
   }
 
   #sendBatch(link: OutboxLink, batch: OutboxEntry[]): void {
@@ -435,10 +446,9 @@ export class Outbox {
     this.#inFlight++;
     this.#batchesInFlight++;
     const payload = encodeDelayed(link.format, link.now(), batch);
-    link.publish(link.delayedTopic, payload, false).then(
-      () => this.#acked(generation, seqs, true),
-      () => {},
-    );
+    link.send(link.delayedTopic, payload, false, (error) => {
+      if (!error) this.#acked(generation, seqs, true);
+    });
   }
 
   // PUBACKs come in bursts (one per tick from MQTT.js): they are collected and handled once per

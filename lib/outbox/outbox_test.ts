@@ -17,10 +17,15 @@ function link(overrides: Partial<OutboxLink> = {}): OutboxLink & { sent: Sent[] 
   const sent: Sent[] = [];
   return {
     sent,
-    publish(topic, payload, retain) {
-      return new Promise<void>((ack, reject) =>
-        sent.push({ topic, payload, retain, ack, fail: () => reject(new Error("lost")) })
-      );
+    send(topic, payload, retain, settled) {
+      // Settled once, as a connection does (a second PUBACK for an identifier answers nothing).
+      let open = true;
+      const once = (error?: Error) => {
+        if (!open) return;
+        open = false;
+        settled(error);
+      };
+      sent.push({ topic, payload, retain, ack: () => once(), fail: () => once(new Error("lost")) });
     },
     format: "JSON",
     delayedTopic: "@delayed/u",

@@ -180,7 +180,9 @@ export class Session {
         if (!signal.aborted) this.#state = "online";
         since = now();
         outbox.attach({
-          publish: (topic, payload, retain) => live.publish(topic, payload, { qos: 1, retain }),
+          send: live.send?.bind(live) ??
+            ((topic, payload, retain, settled) =>
+              live.publish(topic, payload, { qos: 1, retain }).then(() => settled(), settled)),
           format: settings.messageFormat,
           delayedTopic: topics.delayed,
           replay: this.#options.replay ?? "delayed",
