@@ -115,14 +115,14 @@ Deno.test("SqliteStore keeps every entry in memory when the disk fills up mid-ru
 });
 
 Deno.test("SqliteStore keeps every entry when the disk fills in a commit it made by itself", async () => {
-  // Never told to commit until the end: only the store's own commits (every 1,024 appends) write.
+  // Never told to commit until the end: only the store's own commits (every 512 appends) write.
   await diskFullRun(5000, 1_000_000);
 });
 
 // An open transaction keeps its appends in memory (to rebuild them should the disk fail) until it
 // commits: a store that is never told to commit (a tight loop, a long outage) commits by itself
-// once 1,024 appends or 1 MiB of payloads wait, so that memory stays bounded.
-Deno.test("SqliteStore commits by itself once 1,024 appends or 1 MiB wait uncommitted", async () => {
+// once 512 appends or 1 MiB of payloads wait, so that memory stays bounded.
+Deno.test("SqliteStore commits by itself once 512 appends or 1 MiB wait uncommitted", async () => {
   const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
   try {
     const path = `${dir}/outbox.sqlite`;
@@ -139,14 +139,14 @@ Deno.test("SqliteStore commits by itself once 1,024 appends or 1 MiB wait uncomm
         payload: new Uint8Array(bytes),
         retain: true,
       });
-    for (let i = 0; i < 1023; i++) append(10);
-    assert.equal(rows(), 0, "1,023 appends wait for commit()");
+    for (let i = 0; i < 511; i++) append(10);
+    assert.equal(rows(), 0, "511 appends wait for commit()");
     append(10);
-    assert.equal(rows(), 1024, "the 1,024th append committed them all");
+    assert.equal(rows(), 512, "the 512th append committed them all");
     for (let i = 0; i < 15; i++) append(64 * 1024);
-    assert.equal(rows(), 1024, "15 × 64 KiB wait for commit()");
+    assert.equal(rows(), 512, "15 × 64 KiB wait for commit()");
     append(64 * 1024);
-    assert.equal(rows(), 1040, "the 16th 64 KiB payload committed them");
+    assert.equal(rows(), 528, "the 16th 64 KiB payload committed them");
     await store.commit();
     reader.close();
     await store.close();
