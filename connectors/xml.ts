@@ -34,7 +34,7 @@ import type {
   ObjectModel,
   PublishPolicy,
 } from "../lib/model/types.ts";
-import { deadbandOf, modelProblems, policyProblems } from "../lib/model/validate.ts";
+import { deadbandOf, modelProblems, POLICY_KEYS, policyProblems } from "../lib/model/validate.ts";
 import type { ConnectorOptions } from "./json.ts";
 
 /** fast-xml-parser's exports. */
@@ -67,13 +67,7 @@ const CONSTRAINTS: Readonly<Record<string, AttributeConstraint>> = {
 };
 
 /** The XML attributes of a `<policy>`: the keys of `PublishPolicy`. */
-const POLICY_ATTRIBUTES = [
-  "onChange",
-  "deadband",
-  "minInterval",
-  "maxInterval",
-  "latestOnlyWhileOffline",
-] as const;
+const POLICY_ATTRIBUTES = POLICY_KEYS;
 
 /** What each of them must be, for the problem message. */
 const POLICY_EXPECTED: Readonly<Record<(typeof POLICY_ATTRIBUTES)[number], string>> = {

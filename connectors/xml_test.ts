@@ -476,7 +476,7 @@ Deno.test("modelFromXml() reports every problem of a <policy> where it is", asyn
   ]);
 });
 
-Deno.test("modelFromJson() reads publish policies, and null as none", async () => {
+Deno.test("modelFromJson() reads publish policies, and null as none", () => {
   const model = modelFromJson(`{"nodes": {"N": {"objects": {"S": {"attributes": {
     "t": {"type": "Number", "constraint": "Measure", "policy": {"deadband": "2%", "maxInterval": 60000}},
     "p": {"type": "Number", "constraint": "Parameter", "policy": null}

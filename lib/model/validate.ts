@@ -29,7 +29,8 @@ const MODEL_KEYS = ["nodes"] as const;
 const NODE_KEYS = ["implements", "objects"] as const;
 const OBJECT_KEYS = ["conforms", "objects", "attributes"] as const;
 const ATTRIBUTE_KEYS = ["type", "constraint", "value", "timestamp", "policy"] as const;
-const POLICY_KEYS = [
+/** The keys of a `PublishPolicy`. */
+export const POLICY_KEYS = [
   "onChange",
   "deadband",
   "minInterval",
