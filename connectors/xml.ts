@@ -66,11 +66,8 @@ const CONSTRAINTS: Readonly<Record<string, AttributeConstraint>> = {
   measure: "Measure",
 };
 
-/** The XML attributes of a `<policy>`: the keys of `PublishPolicy`. */
-const POLICY_ATTRIBUTES = POLICY_KEYS;
-
-/** What each of them must be, for the problem message. */
-const POLICY_EXPECTED: Readonly<Record<(typeof POLICY_ATTRIBUTES)[number], string>> = {
+/** What each XML attribute of a `<policy>` (a key of `PublishPolicy`) must be, for messages. */
+const POLICY_EXPECTED: Readonly<Record<(typeof POLICY_KEYS)[number], string>> = {
   onChange: "true or false",
   deadband: 'an amount such as 0.5, or a percentage such as "2%"',
   minInterval: "milliseconds",
@@ -359,11 +356,11 @@ class Reader {
     type: AttributeType | undefined,
     constraint: AttributeConstraint | undefined,
   ): PublishPolicy | undefined {
-    this.#attributes(element, [...POLICY_ATTRIBUTES]);
+    this.#attributes(element, [...POLICY_KEYS]);
     this.#children(element, []);
     const policy: PublishPolicy = {};
     let readable = true;
-    for (const key of POLICY_ATTRIBUTES) {
+    for (const key of POLICY_KEYS) {
       const raw = element.attributes[key];
       if (raw === undefined) continue;
       const text = raw.trim();
