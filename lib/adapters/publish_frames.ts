@@ -26,6 +26,12 @@ export interface FrameSink {
 const encoder = new TextEncoder();
 /** Topics repeat (one per attribute): their UTF-8 bytes are kept, up to this many. */
 const TOPIC_CACHE = 4096;
+/**
+ * A payload this large (a `@delayed` batch, tens of kilobytes) is written as it is, after its
+ * packet's head, not copied into the turn's buffer: the copy grew that buffer to the batch's size,
+ * and the next turn's with it, two more large buffers per batch for the collector.
+ */
+const LARGE = 8 * 1024;
 
 /** The unacknowledged publishes of one connection, and the buffer of the current turn. */
 export class PublishFrames {
@@ -37,6 +43,10 @@ export class PublishFrames {
   #waiting = 0;
   #buffer = new Uint8Array(16 * 1024);
   #length = 0;
+  // Where the part of the buffer not yet in #chunks starts; #chunks holds what this turn writes
+  // before it (parts of the buffer and large payloads, in order).
+  #start = 0;
+  #chunks: Uint8Array[] = [];
   #flushing = false;
   #failure: Error | undefined;
 
@@ -93,7 +103,8 @@ export class PublishFrames {
     }
     const id = this.#sink.allocate();
     const remaining = 2 + name.length + 2 + payload.length;
-    this.#reserve(1 + 4 + remaining);
+    const large = payload.length >= LARGE;
+    this.#reserve(1 + 4 + remaining - (large ? payload.length : 0));
     const b = this.#buffer;
     let at = this.#length;
     b[at++] = retain ? 0x33 : 0x32; // PUBLISH, QoS 1
@@ -109,8 +120,13 @@ export class PublishFrames {
     at += name.length;
     b[at++] = id >> 8;
     b[at++] = id & 0xff;
-    b.set(payload, at);
-    this.#length = at + payload.length;
+    if (large) {
+      this.#chunks.push(b.subarray(this.#start, at), payload);
+      this.#length = this.#start = at;
+    } else {
+      b.set(payload, at);
+      this.#length = at + payload.length;
+    }
     if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
@@ -141,7 +157,8 @@ export class PublishFrames {
    */
   fail(error: Error): void {
     this.#failure ??= error;
-    this.#length = 0;
+    this.#length = this.#start = 0;
+    this.#chunks = [];
     const waiting = this.#settle.filter((settled) => settled !== undefined);
     this.#settle = [];
     this.#waiting = 0;
@@ -150,18 +167,24 @@ export class PublishFrames {
 
   #reserve(bytes: number): void {
     if (this.#length + bytes <= this.#buffer.length) return;
-    const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + bytes));
-    grown.set(this.#buffer.subarray(0, this.#length));
+    // Only what is not in #chunks yet moves: they keep the old buffer while they need it.
+    const live = this.#buffer.subarray(this.#start, this.#length);
+    const grown = new Uint8Array(Math.max(this.#buffer.length * 2, live.length + bytes));
+    grown.set(live);
     this.#buffer = grown;
+    this.#length = live.length;
+    this.#start = 0;
   }
 
   // The stream keeps what it is given until written: the next turn starts a buffer of its own.
   #flush(): void {
     this.#flushing = false;
     if (this.#length === 0 || this.#failure) return;
-    const frames = this.#buffer.subarray(0, this.#length);
-    this.#buffer = new Uint8Array(Math.max(16 * 1024, this.#length));
-    this.#length = 0;
-    this.#sink.write(frames);
+    const chunks = this.#chunks;
+    if (this.#length > this.#start) chunks.push(this.#buffer.subarray(this.#start, this.#length));
+    this.#buffer = new Uint8Array(Math.max(16 * 1024, this.#length - this.#start));
+    this.#length = this.#start = 0;
+    this.#chunks = [];
+    for (const chunk of chunks) this.#sink.write(chunk);
   }
 }

@@ -10,6 +10,13 @@ function sink() {
   return { writes, write: (bytes: Uint8Array) => writes.push(bytes), allocate: () => ++next };
 }
 
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) all.set(chunk, (at += chunk.length) - chunk.length);
+  return all;
+}
+
 /** Parses frames with MQTT.js's own parser: what a broker would read. */
 function parse(bytes: Uint8Array) {
   const parser = mqttPacket.parser({ protocolVersion: 4 });
@@ -33,8 +40,10 @@ Deno.test("PublishFrames writes what mqtt-packet parses: topic, id, QoS 1, retai
   ];
   assert.equal(out.writes.length, 0, "nothing is written before the turn ends");
   await Promise.resolve();
-  assert.equal(out.writes.length, 1, "one write for the turn");
-  const packets = parse(out.writes[0]);
+  // The frames in one buffer, but the large payload as it is, after its packet's head.
+  assert.equal(out.writes.length, 2, "a buffer of frames, then the large payload");
+  assert.equal(out.writes[1], big, "the large payload is not copied");
+  const packets = parse(concat(out.writes));
   assert.deepEqual(
     packets.map((p) => [p.cmd, p.topic, p.messageId, p.qos, p.retain, p.payload.length]),
     [
@@ -67,4 +76,31 @@ Deno.test("PublishFrames rejects what waits when the connection fails, and later
   );
   await Promise.resolve();
   assert.equal(out.writes.length, 0, "nothing is written after the failure");
+});
+
+Deno.test("PublishFrames keeps the order of frames around large payloads, across turns", async () => {
+  const out = sink();
+  const frames = new PublishFrames(out);
+  const large = (n: number) => new Uint8Array(8 * 1024 + n).fill(n);
+  const sent: [string, number][] = [];
+  const publish = (topic: string, payload: Uint8Array) => {
+    sent.push([topic, payload.length]);
+    return frames.publish(topic, payload, false);
+  };
+  // Small, large, large, small, many small (the buffer grows with parts already cut off), large.
+  const done = [publish("a", new Uint8Array([1])), publish("b", large(1)), publish("c", large(2))];
+  done.push(publish("d", new Uint8Array(100)));
+  for (let i = 0; i < 400; i++) done.push(publish(`e${i}`, new Uint8Array(60)));
+  done.push(publish("f", large(3)));
+  await Promise.resolve();
+  const firstTurn = out.writes.length;
+  done.push(publish("g", new Uint8Array([7])), publish("h", large(4)));
+  await Promise.resolve();
+  assert.ok(out.writes.length > firstTurn, "the second turn writes after the first");
+  const packets = parse(concat(out.writes));
+  assert.deepEqual(packets.map((p) => [p.topic, p.payload.length]), sent);
+  assert.deepEqual(packets.map((p) => p.messageId), sent.map((_, i) => i + 1));
+  assert.deepEqual(new Uint8Array(packets[2].payload as Buffer), large(2));
+  for (let id = 1; id <= sent.length; id++) frames.acked(id);
+  await Promise.all(done);
 });
