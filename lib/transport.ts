@@ -44,7 +44,8 @@ export interface ConnectParams {
 export interface Connection {
   /**
    * Publishes a message; resolves on PUBACK for QoS 1 (once written for QoS 0) and rejects when
-   * the connection is lost first.
+   * the connection is lost first. Once it has resolved, the connection keeps nothing of the
+   * payload: the caller may reuse or release its buffer.
    */
   publish(
     topic: string,
@@ -54,7 +55,8 @@ export interface Connection {
   /**
    * Publishes at QoS 1 and calls `settled` once: without an argument on PUBACK, with the error
    * when the connection is lost first. Optional: where a connection has it, the outbox sends with
-   * it, without the promise and callbacks that `publish()` costs per message.
+   * it, without the promise and callbacks that `publish()` costs per message. After the PUBACK, as
+   * with `publish()`, the payload is the caller's again.
    */
   send?(
     topic: string,

@@ -5,6 +5,9 @@ import { StoreError } from "../lib/errors.ts";
 import { MemoryStore, memoryStoreOf } from "../lib/outbox/memory_store.ts";
 import { type EndpointSettings, openSharedStore } from "../extend.ts";
 import { storeContract } from "./outbox_store_contract.ts";
+import { Outbox } from "../lib/outbox/outbox.ts";
+import { decodePayload } from "../lib/codec/decode.ts";
+import { encodeAttribute } from "../lib/codec/encode.ts";
 
 storeContract({
   name: "MemoryStore",
@@ -284,3 +287,79 @@ Deno.test("a memory store taking over entries with gaps keeps their numbers and 
   assert.equal(store.append(entry(0)), 22);
   assert.deepEqual(store.read(0, 10).map((e) => e.seq), [22]);
 });
+
+// The replay of a store that encodes its own runs (SQLite) must carry what the outbox's own
+// batching carries: the same messages in the same batches, each deleted on its batch's PUBACK.
+Deno.test("an outbox replays an SQLite store (runs encoded in SQL) as it does a memory store", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cloudio-store-" });
+  const file = SqliteFile.open(`${dir}/gateway.sqlite`);
+  const neighbour = SqliteStore.inFile(file, "neighbour");
+  const stores = { sqlite: SqliteStore.inFile(file, "device"), memory: new MemoryStore() };
+  try {
+    const carried: Record<string, unknown[]> = {};
+    for (const [name, store] of Object.entries(stores)) {
+      const outbox = new Outbox({ store, limits: LIMITS });
+      for (let i = 0; i < 25; i++) {
+        const kind = i === 7 ? "didSet" : i === 12 ? "logs" : "update";
+        outbox.add(value(i, kind));
+        neighbour.append(value(100 + i, "update"));
+      }
+      const sent: { topic: string; payload: Uint8Array; settled: (e?: Error) => void }[] = [];
+      outbox.attach({
+        send: (topic, payload, _retain, settled) => sent.push({ topic, payload, settled }),
+        format: "CBOR",
+        delayedTopic: "@delayed/u",
+        replay: "delayed",
+        maxInFlight: 1000,
+        batchMessages: 6,
+        batchBytes: 1 << 20,
+        batchesInFlight: 2,
+        now: () => 1_000_000,
+      });
+      const decoded: unknown[] = [];
+      for (let turn = 0; turn < 50 && outbox.stats().pending.updates.messages > 0; turn++) {
+        for (const s of sent.splice(0)) {
+          decoded.push([s.topic, decodePayload(s.payload).value]);
+          s.settled();
+          if (s.topic === "@delayed/u" && name === "sqlite") {
+            assert.equal(s.payload.length, 0, "a batch's buffer is released on its PUBACK");
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      assert.equal(outbox.stats().pending.updates.messages, 0, name);
+      assert.equal(outbox.stats().delivered, 25, name);
+      carried[name] = decoded;
+    }
+    assert.deepEqual(carried.sqlite, carried.memory);
+    // Batches of 6 (the logs at 12 go in one), up to the @didSet at 7, which goes by itself.
+    assert.deepEqual(
+      (carried.sqlite as [string, { messages?: unknown[] }][]).map(([topic, value]) =>
+        topic === "@delayed/u" ? value.messages!.length : topic
+      ),
+      [6, 1, "@didSet/u/n/o/a", 6, 6, 5],
+    );
+    assert.equal(neighbour.usage("updates").messages, 50, "the neighbour's table is untouched");
+  } finally {
+    await stores.sqlite.close();
+    await neighbour.close();
+    await file.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function value(i: number, kind: "update" | "didSet" | "logs") {
+  return {
+    kind,
+    topic: kind === "logs" ? "@logs/u" : `@${kind}/u/n/o/a`,
+    payload: encodeAttribute("CBOR", {
+      type: "Integer",
+      constraint: "Status",
+      value: i,
+      timestamp: 1_700_000_000_000 + i,
+    }),
+    retain: kind === "update",
+  } as const;
+}
+
+const LIMITS = { updates: { messages: 1e6, bytes: 1e9 }, logs: { messages: 1e6, bytes: 1e9 } };

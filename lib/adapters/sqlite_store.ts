@@ -17,15 +17,19 @@
 import type { StatementSync } from "node:sqlite";
 import { StoreError } from "../errors.ts";
 import { SqliteFile, type SqliteFileOptions } from "./sqlite_file.ts";
+import { RunEncoder } from "./sqlite_runs.ts";
 import { type MemoryStore, memoryStoreOf } from "../outbox/memory_store.ts";
 import {
   classOf,
+  DELAYED_KINDS,
+  type EncodedRun,
   type OutboxClass,
   type OutboxEntry,
   type OutboxKind,
   type OutboxMessage,
   type OutboxStore,
   type OutboxUsage,
+  type RunLimits,
 } from "../outbox/store.ts";
 
 /** Options of {@linkcode SqliteStore.open}. */
@@ -41,6 +45,8 @@ const KINDS: OutboxKind[] = [
   "nodeAdded",
   "nodeRemoved",
 ];
+/** The kinds a `@delayed` batch carries, by their stored numbers. */
+const DELAYED_KIND_NUMBERS = DELAYED_KINDS.map((kind) => KINDS.indexOf(kind));
 /** Rows per multi-row INSERT. */
 const BATCH = 64;
 /**
@@ -127,6 +133,7 @@ export class SqliteStore implements OutboxStore {
   };
   #lastSeq: number;
   #table: string;
+  #runs: RunEncoder | undefined;
   #insert: StatementSync;
   #insertBatch: StatementSync;
   // The parameters of one multi-row INSERT, reused: an array built by push() for every batch grew
@@ -479,6 +486,13 @@ export class SqliteStore implements OutboxStore {
   read(afterSeq: number, limit: number): OutboxEntry[] {
     if (!this.#write()) return this.#fallback!.read(afterSeq, limit);
     return (this.#select.all(afterSeq, limit) as unknown as (Row | RowObject)[]).map(toEntry);
+  }
+
+  /** Encodes the next run of a `@delayed` batch in SQLite (`sqlite_runs.ts`). */
+  encodeRun(afterSeq: number, limits: RunLimits): EncodedRun | undefined {
+    if (!this.#write()) return undefined; // in memory now: the outbox reads the entries
+    this.#runs ??= new RunEncoder(this.#file, this.#table, DELAYED_KIND_NUMBERS);
+    return this.#runs.encode(afterSeq, limits);
   }
 
   /** Deletes messages; consecutive sequence numbers go in one range (a batch is one or two). */

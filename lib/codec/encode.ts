@@ -569,3 +569,50 @@ export function encodeDelayed(
   w.end();
   return w.finish();
 }
+
+/**
+ * Encodes a `@delayed` payload around messages encoded already (a store's run: see
+ * `OutboxStore.encodeRun`): the same bytes as {@linkcode encodeDelayed} for those messages.
+ *
+ * @param format The message format.
+ * @param timestamp When the batch is sent, in milliseconds since the epoch.
+ * @param count How many messages `items` holds.
+ * @param items The items of the `messages` array, one after the other (JSON: comma-separated).
+ * @returns The payload, in a buffer of its own.
+ *
+ * @example
+ * ```ts
+ * import { encodeDelayed, encodeDelayedRun } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const item = new TextEncoder().encode('{"topic":"@update/u/n/o/a","data":{"value":1}}');
+ * const payload = encodeDelayedRun("JSON", 2000, 1, item);
+ * assert.deepEqual(
+ *   payload,
+ *   encodeDelayed("JSON", 2000, [
+ *     { topic: "@update/u/n/o/a", payload: new TextEncoder().encode('{"value":1}') },
+ *   ]),
+ * );
+ * ```
+ */
+export function encodeDelayedRun(
+  format: MessageFormat,
+  timestamp: number,
+  count: number,
+  items: Uint8Array,
+): Uint8Array {
+  const w = createWriter(format);
+  w.map(2);
+  w.key("timestamp");
+  w.float(toWireTime(timestamp));
+  w.key("messages");
+  w.array(count);
+  // What is written so far (a writer's finish() closes nothing); JSON then closes both.
+  const head = w.finish();
+  const tail = format === "JSON" ? 2 : 0;
+  const payload = new Uint8Array(head.length + items.length + tail);
+  payload.set(head);
+  payload.set(items, head.length);
+  if (tail) payload.set([0x5d, 0x7d], head.length + items.length); // ]}
+  return payload;
+}

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { MessageFormat } from "../model/types.ts";
+
 /** The kinds of message that go through the outbox. */
 export type OutboxKind =
   | "update"
@@ -18,6 +20,9 @@ export type OutboxKind =
   | "execOutput"
   | "nodeAdded"
   | "nodeRemoved";
+
+/** The kinds that a `@delayed` batch carries (protocol §6.7); the rest go out one by one. */
+export const DELAYED_KINDS: readonly OutboxKind[] = ["update", "transaction", "logs"];
 
 /**
  * The three classes that have their own limits: values (`update`, `didSet`, `transaction`),
@@ -67,6 +72,33 @@ export interface OutboxUsage {
   messages: number;
   /** Payload bytes. */
   bytes: number;
+}
+
+/** What may go in one `@delayed` batch (see {@linkcode OutboxStore.encodeRun}). */
+export interface RunLimits {
+  /** The batch's format: a message whose payload is in another one ends the run. */
+  format: MessageFormat;
+  /** Only messages up to this sequence number (the end of the backlog). */
+  lastSeq: number;
+  /** Messages at most. */
+  maxMessages: number;
+  /** Payload bytes at most; a first message larger than that makes a run of its own. */
+  maxBytes: number;
+}
+
+/** A run of stored messages, encoded as the items of a `@delayed` batch's `messages` array. */
+export interface EncodedRun {
+  /** How many messages. */
+  count: number;
+  /** The first one's sequence number. */
+  firstSeq: number;
+  /** The last one's sequence number; every stored message from `firstSeq` on is in the run. */
+  lastSeq: number;
+  /**
+   * Each message as `{"topic": …, "data": …}` with its stored payload as `data`, one after the
+   * other (in JSON separated by commas). A buffer of its own, which the caller may detach.
+   */
+  items: Uint8Array;
 }
 
 /** The storage behind an outbox. */
@@ -134,6 +166,18 @@ export interface OutboxStore {
    * @param value Its value.
    */
   setState(key: string, value: string): void;
+  /**
+   * Optional: encodes, in the store itself, the run of messages after `afterSeq` that goes in one
+   * `@delayed` batch: values, transactions and logs in the batch's format, in order, within the
+   * limits. A store that keeps its messages outside the JavaScript heap (SQLite) saves the outbox
+   * an object, a topic string and a payload buffer per replayed message this way.
+   *
+   * @param afterSeq Only messages with a greater sequence number.
+   * @param limits The batch's format and size.
+   * @returns The run, or `undefined` when there is no message after `afterSeq` up to
+   *   `limits.lastSeq`, or the first one cannot travel in such a batch (`read()` it then).
+   */
+  encodeRun?(afterSeq: number, limits: RunLimits): EncodedRun | undefined;
   /** Makes everything appended or deleted so far durable. */
   commit(): Promise<void>;
   /** Commits and releases the store. */
