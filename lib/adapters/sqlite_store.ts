@@ -18,6 +18,7 @@ import type { StatementSync } from "node:sqlite";
 import { StoreError } from "../errors.ts";
 import { SqliteFile, type SqliteFileOptions } from "./sqlite_file.ts";
 import { RunEncoder } from "./sqlite_runs.ts";
+import { PendingAppends } from "./sqlite_appends.ts";
 import { type MemoryStore, memoryStoreOf } from "../outbox/memory_store.ts";
 import {
   classOf,
@@ -153,16 +154,12 @@ export class SqliteStore implements OutboxStore {
   #allState: StatementSync;
   #closed = false;
   #closing: Promise<void> | undefined;
-  // Since the last commit: the entries appended, by sequence number from #txFirst (contiguous;
-  // a deleted one is undefined), of which the first #inserted are in the open transaction and
-  // the rest not yet written; the committed entries deleted; the settings written. When the disk
-  // fails (full, removed, I/O error), SQLite rolls the transaction back; these rebuild what the
-  // outbox had, in memory, so that nothing it holds is lost.
-  #tx: (OutboxEntry | undefined)[] = [];
-  // Of #tx, the entries not deleted since, and their payload bytes.
-  #txHeld = 0;
-  #txBytes = 0;
-  #txFirst = 0;
+  // Since the last commit: the appends (sqlite_appends.ts), of which the first #inserted are in
+  // the open transaction and the rest not yet written; the committed entries deleted; the
+  // settings written. When the disk fails (full, removed, I/O error), SQLite rolls the
+  // transaction back; these rebuild what the outbox had, in memory, so that nothing it holds is
+  // lost.
+  #tx = new PendingAppends();
   #inserted = 0;
   // The ranges deleted from the table, `from, to` pairs: a Set of every sequence number grew in
   // V8's old space while a backlog was replayed (43 bytes of garbage per value, there until the
@@ -174,8 +171,7 @@ export class SqliteStore implements OutboxStore {
   #listener = {
     beforeCommit: () => this.#write(),
     committed: () => {
-      this.#tx = [];
-      this.#txHeld = this.#txBytes = 0;
+      this.#tx.clear();
       this.#inserted = 0;
       this.#txDeletes = [];
       this.#txState.clear();
@@ -367,15 +363,14 @@ export class SqliteStore implements OutboxStore {
     }
     const entries = new Map<number, OutboxEntry>();
     for (const entry of withoutRanges(committed, this.#txDeletes)) entries.set(entry.seq, entry);
-    for (const entry of this.#tx) if (entry) entries.set(entry.seq, entry);
+    for (const entry of this.#tx.entries()) entries.set(entry.seq, entry);
     for (const [key, value] of this.#txState) state.set(key, value);
     this.#fallback = memoryStoreOf(
       [...entries.values()].sort((a, b) => a.seq - b.seq),
       this.#lastSeq,
       state,
     );
-    this.#tx = [];
-    this.#txHeld = this.#txBytes = 0;
+    this.#tx.clear();
     this.#inserted = 0;
     this.#txDeletes = [];
     this.#txState.clear();
@@ -404,18 +399,13 @@ export class SqliteStore implements OutboxStore {
       throw new StoreError(`The outbox store ${this.location} is closed`, { path: this.location });
     }
     const seq = ++this.#lastSeq;
-    if (this.#tx.length === 0) this.#txFirst = seq;
-    // Kept as it is (the contract allows it): no copy on the hot path, dropped at the commit.
-    (message as OutboxEntry).seq = seq;
-    this.#tx.push(message as OutboxEntry);
+    this.#tx.push(seq, message);
     const usage = this.#usage[classOf(message.kind)];
     usage.messages++;
     usage.bytes += message.payload.length;
-    this.#txHeld++;
-    this.#txBytes += message.payload.length;
     // The whole file commits (a shared file's other stores with it); a failure degrades every
     // store of the file to memory, this append included, and the next commit() reports it.
-    if (this.#txHeld >= MAX_TX || this.#txBytes >= MAX_TX_BYTES) this.#file.commit();
+    if (this.#tx.held >= MAX_TX || this.#tx.bytes >= MAX_TX_BYTES) this.#file.commit();
     return seq;
   }
 
@@ -428,14 +418,13 @@ export class SqliteStore implements OutboxStore {
       const params = this.#params;
       let at = 0;
       for (let i = this.#inserted; i < tx.length; i++) {
-        const entry = tx[i];
-        if (!entry) continue;
-        params[at++] = entry.seq;
-        params[at++] = KINDS.indexOf(entry.kind);
-        params[at++] = entry.topic;
-        params[at++] = entry.key ?? null;
-        params[at++] = entry.retain ? 1 : 0;
-        params[at++] = entry.payload;
+        if (!tx.has(i)) continue;
+        params[at++] = tx.first + i;
+        params[at++] = KINDS.indexOf(tx.kind(i));
+        params[at++] = tx.topic(i);
+        params[at++] = tx.key(i) ?? null;
+        params[at++] = tx.retain(i) ? 1 : 0;
+        params[at++] = tx.payload(i);
         if (at === params.length) {
           this.#insertBatch.run(...params);
           at = 0;
@@ -511,16 +500,14 @@ export class SqliteStore implements OutboxStore {
     // An append not yet written is only forgotten; the rest is deleted from the table.
     const written: number[] = [];
     for (const seq of seqs) {
-      const i = seq - this.#txFirst;
-      const entry = i >= 0 && i < this.#tx.length ? this.#tx[i] : undefined;
-      if (entry) {
-        this.#tx[i] = undefined;
-        this.#txHeld--;
-        this.#txBytes -= entry.payload.length;
+      const i = seq - this.#tx.first;
+      if (this.#tx.has(i)) {
+        const kind = this.#tx.kind(i);
+        const bytes = this.#tx.remove(i);
         if (i >= this.#inserted) {
-          const usage = this.#usage[classOf(entry.kind)];
+          const usage = this.#usage[classOf(kind)];
           usage.messages--;
-          usage.bytes -= entry.payload.length;
+          usage.bytes -= bytes;
           continue;
         }
       }
