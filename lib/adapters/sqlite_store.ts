@@ -16,7 +16,7 @@
 
 import type { StatementSync } from "node:sqlite";
 import { StoreError } from "../errors.ts";
-import { SqliteFile, type SqliteFileOptions } from "./sqlite_file.ts";
+import { inTransaction, SqliteFile, type SqliteFileOptions } from "./sqlite_file.ts";
 import { RunEncoder } from "./sqlite_runs.ts";
 import { PendingAppends } from "./sqlite_appends.ts";
 import { type MemoryStore, memoryStoreOf } from "../outbox/memory_store.ts";
@@ -195,7 +195,7 @@ export class SqliteStore implements OutboxStore {
     // by its name.
     const table = this.#table = name === undefined ? "outbox" : `outbox/${name}`;
     this.#stateKey = name === undefined ? (key) => key : (key) => `${name}:${key}`;
-    db.exec(`
+    const schema = `
       CREATE TABLE IF NOT EXISTS "${table}" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         kind INTEGER NOT NULL,
@@ -205,7 +205,10 @@ export class SqliteStore implements OutboxStore {
         payload BLOB NOT NULL
       );
       CREATE INDEX IF NOT EXISTS "${table}/key" ON "${table}" (key, seq) WHERE key IS NOT NULL;
-    `);
+    `;
+    // In the file's open transaction if there is one (a gateway's), else in one of its own.
+    if (file.inTransaction) db.exec(schema);
+    else inTransaction(db, () => db.exec(schema));
     const t = `"${table}"`;
     this.#insert = db.prepare(`INSERT INTO ${t} ${COLUMNS} VALUES (?, ?, ?, ?, ?, ?)`);
     this.#insertBatch = db.prepare(
