@@ -61,12 +61,14 @@ export type { FileRunner } from "./lib/jobs/jobs.ts";
 export type { Connection, ConnectParams, Transport, Will } from "./lib/transport.ts";
 export type { MqttTransportOptions } from "./lib/adapters/mqtt.ts";
 export type {
+  EncodedRun,
   OutboxClass,
   OutboxEntry,
   OutboxKind,
   OutboxMessage,
   OutboxStore,
   OutboxUsage,
+  RunLimits,
 } from "./lib/outbox/store.ts";
 export type { SqliteStoreOptions } from "./lib/adapters/sqlite_store.ts";
 export type { SqliteFileOptions, TransactionListener } from "./lib/adapters/sqlite_file.ts";
