@@ -551,12 +551,7 @@ export function encodeDelayed(
   timestamp: number,
   messages: readonly DelayedEntry[],
 ): Uint8Array {
-  const w = createWriter(format);
-  w.map(2);
-  w.key("timestamp");
-  w.float(toWireTime(timestamp));
-  w.key("messages");
-  w.array(messages.length);
+  const w = delayedHead(format, timestamp, messages.length);
   for (const message of messages) {
     w.map(2);
     w.key("topic");
@@ -568,6 +563,17 @@ export function encodeDelayed(
   w.end();
   w.end();
   return w.finish();
+}
+
+// A @delayed payload up to its messages: {"timestamp": …, "messages": [ — the array left open.
+function delayedHead(format: MessageFormat, timestamp: number, count: number): Writer {
+  const w = createWriter(format);
+  w.map(2);
+  w.key("timestamp");
+  w.float(toWireTime(timestamp));
+  w.key("messages");
+  w.array(count);
+  return w;
 }
 
 /**
@@ -601,14 +607,8 @@ export function encodeDelayedRun(
   count: number,
   items: Uint8Array,
 ): Uint8Array {
-  const w = createWriter(format);
-  w.map(2);
-  w.key("timestamp");
-  w.float(toWireTime(timestamp));
-  w.key("messages");
-  w.array(count);
   // What is written so far (a writer's finish() closes nothing); JSON then closes both.
-  const head = w.finish();
+  const head = delayedHead(format, timestamp, count).finish();
   const tail = format === "JSON" ? 2 : 0;
   const payload = new Uint8Array(head.length + items.length + tail);
   payload.set(head);
