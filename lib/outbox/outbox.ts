@@ -127,8 +127,6 @@ export interface OutboxStats {
 
 const PAGE = 512;
 
-// @delayed may carry @update, @transaction and @logs (and @didSet, which the cloud ignores
-// there): @didSet and @execOutput are re-published one by one instead.
 /**
  * Gives a buffer's memory back now rather than when V8 next collects: a replayed batch is tens of
  * kilobytes outside the heap, and the replay makes so little garbage in the heap that V8 collected
@@ -145,6 +143,8 @@ function release(bytes: Uint8Array): void {
   }
 }
 
+// @delayed may carry @update, @transaction and @logs (and @didSet, which the cloud ignores
+// there): @didSet and @execOutput are re-published one by one instead.
 function delayable(entry: OutboxEntry): boolean {
   return DELAYED_KINDS.includes(entry.kind);
 }
@@ -501,24 +501,23 @@ export class Outbox {
       release(payload);
       // Every stored message from the first to the last is in the run; the numbers between
       // them that are gone are ignored by delete().
-      const seqs: number[] = [];
-      for (let seq = firstSeq; seq <= lastSeq; seq++) seqs.push(seq);
-      this.#acked(generation, seqs, true, count);
+      for (let seq = firstSeq; seq <= lastSeq; seq++) this.#ackedSeqs.push(seq);
+      this.#settled(generation, count, true);
     });
   }
 
   // PUBACKs come in bursts (one per tick from MQTT.js): they are collected and handled once per
   // macrotask, so that the store deletes ranges and the window is refilled with one read, instead
   // of a delete and a read per message.
-  #acked(
-    generation: number,
-    seqs: number | number[],
-    batch: boolean,
-    count = typeof seqs === "number" ? 1 : seqs.length,
-  ): void {
-    // An acknowledged message was delivered whatever link it went out on.
+  #acked(generation: number, seqs: number | number[], batch: boolean): void {
     if (typeof seqs === "number") this.#ackedSeqs.push(seqs);
     else for (const seq of seqs) this.#ackedSeqs.push(seq);
+    this.#settled(generation, typeof seqs === "number" ? 1 : seqs.length, batch);
+  }
+
+  // The bookkeeping of a PUBACK whose messages are in #ackedSeqs.
+  #settled(generation: number, count: number, batch: boolean): void {
+    // An acknowledged message was delivered whatever link it went out on.
     this.#delivered += count;
     if (batch) this.#batches++;
     if (generation === this.#generation) {
