@@ -8,13 +8,21 @@
  * through V8's young collections: about half of what survived each one while 1,000,000 values
  * were queued offline (`--trace-gc-nvp` on `bench/_offline.ts`), and what survives is what makes
  * V8 grow its young generation. Copied into columns, the message dies young; the buffers are
- * reused from one transaction to the next, at the size of the largest so far (the store commits
- * by itself at 512 undelivered appends or 1 MiB of them).
+ * reused from one transaction to the next, up to `KEPT_APPENDS` appends and
+ * `KEPT_BYTES` payload bytes (a gateway has a store per device: a larger transaction's
+ * buffers are dropped at its end).
  *
  * @module
  */
 
 import type { OutboxEntry, OutboxKind, OutboxMessage } from "../outbox/store.ts";
+
+/** Appends whose columns are kept for the next transaction. */
+const KEPT_APPENDS = 1024;
+/** Payload bytes whose buffer is kept for the next transaction. */
+const KEPT_BYTES = 64 * 1024;
+const FIRST_APPENDS = 64;
+const FIRST_BYTES = 2 * 1024;
 
 /** The appends of one transaction, by position from the first one's sequence number. */
 export class PendingAppends {
@@ -29,11 +37,11 @@ export class PendingAppends {
   #kinds: OutboxKind[] = [];
   #topics: string[] = [];
   #keys: (string | undefined)[] = [];
-  #retain = new Uint8Array(64);
-  #deleted = new Uint8Array(64);
-  #starts = new Uint32Array(64);
-  #ends = new Uint32Array(64);
-  #payloads = new Uint8Array(16 * 1024);
+  #retain = new Uint8Array(FIRST_APPENDS);
+  #deleted = new Uint8Array(FIRST_APPENDS);
+  #starts = new Uint32Array(FIRST_APPENDS);
+  #ends = new Uint32Array(FIRST_APPENDS);
+  #payloads = new Uint8Array(FIRST_BYTES);
   #used = 0;
 
   /**
@@ -144,11 +152,22 @@ export class PendingAppends {
     return entries;
   }
 
-  /** Forgets every append (the transaction ended), keeping the buffers for the next one. */
+  /** Forgets every append (the transaction ended), keeping small buffers for the next one. */
   clear(): void {
-    // Topics and keys are an attribute's own strings; dropped all the same, with their node.
-    this.#topics.fill("", 0, this.length);
-    this.#keys.fill(undefined, 0, this.length);
+    if (this.#starts.length > KEPT_APPENDS) {
+      this.#kinds = [];
+      this.#topics = [];
+      this.#keys = [];
+      this.#retain = new Uint8Array(FIRST_APPENDS);
+      this.#deleted = new Uint8Array(FIRST_APPENDS);
+      this.#starts = new Uint32Array(FIRST_APPENDS);
+      this.#ends = new Uint32Array(FIRST_APPENDS);
+    } else {
+      // Topics and keys are an attribute's own strings; dropped all the same, with their node.
+      this.#topics.fill("", 0, this.length);
+      this.#keys.fill(undefined, 0, this.length);
+    }
+    if (this.#payloads.length > KEPT_BYTES) this.#payloads = new Uint8Array(FIRST_BYTES);
     this.length =
       this.held =
       this.bytes =
