@@ -45,17 +45,33 @@ const SCHEMA_VERSION = 1;
  * Runs `work` in a transaction of its own, committed at its end and rolled back if it throws.
  *
  * @param db The database, with no transaction open.
- * @param work What to do in it.
+ * @param work What to do in it, given the database.
  */
-export function inTransaction(db: DatabaseSync, work: () => void): void {
+export function inTransaction(db: DatabaseSync, work: (db: DatabaseSync) => void): void {
   db.exec("BEGIN");
   try {
-    work();
+    work(db);
   } catch (error) {
     db.exec("ROLLBACK");
     throw error;
   }
   db.exec("COMMIT");
+}
+
+// The tables every outbox file has, and its schema version (checked when it exists).
+function createSchema(db: DatabaseSync): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `);
+  const version = db.prepare("SELECT value FROM meta WHERE name = 'schema'").get() as
+    | { value: string }
+    | undefined;
+  if (!version) {
+    db.prepare("INSERT INTO meta (name, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+  } else if (version.value !== String(SCHEMA_VERSION)) {
+    throw new Error(`schema version ${version.value} is not ${SCHEMA_VERSION}`);
+  }
 }
 
 /** An SQLite file of outboxes. */
@@ -103,23 +119,7 @@ export class SqliteFile {
       db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
       db.exec("PRAGMA busy_timeout = 2000");
       // One transaction, one disk sync: a new file's schema cost three (2.5 ms of a start-up).
-      const opened = db;
-      inTransaction(opened, () => {
-        opened.exec(`
-          CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-          CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        `);
-        const version = opened.prepare("SELECT value FROM meta WHERE name = 'schema'").get() as
-          | { value: string }
-          | undefined;
-        if (!version) {
-          opened.prepare("INSERT INTO meta (name, value) VALUES ('schema', ?)").run(
-            String(SCHEMA_VERSION),
-          );
-        } else if (version.value !== String(SCHEMA_VERSION)) {
-          throw new Error(`schema version ${version.value} is not ${SCHEMA_VERSION}`);
-        }
-      });
+      inTransaction(db, createSchema);
       const check = db.prepare("PRAGMA quick_check").get() as Record<string, string> | undefined;
       const verdict = check ? Object.values(check)[0] : "ok";
       if (verdict !== "ok") throw new Error(`integrity check failed: ${verdict}`);

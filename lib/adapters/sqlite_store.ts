@@ -170,12 +170,7 @@ export class SqliteStore implements OutboxStore {
   #failure: StoreError | undefined;
   #listener = {
     beforeCommit: () => this.#write(),
-    committed: () => {
-      this.#tx.clear();
-      this.#inserted = 0;
-      this.#txDeletes = [];
-      this.#txState.clear();
-    },
+    committed: () => this.#forgetTransaction(),
     failed: (cause: unknown, action: string) => this.#degrade(cause, action),
   };
 
@@ -208,7 +203,7 @@ export class SqliteStore implements OutboxStore {
     `;
     // In the file's open transaction if there is one (a gateway's), else in one of its own.
     if (file.inTransaction) db.exec(schema);
-    else inTransaction(db, () => db.exec(schema));
+    else inTransaction(db, (db) => db.exec(schema));
     const t = `"${table}"`;
     this.#insert = db.prepare(`INSERT INTO ${t} ${COLUMNS} VALUES (?, ?, ?, ?, ?, ?)`);
     this.#insertBatch = db.prepare(
@@ -373,10 +368,7 @@ export class SqliteStore implements OutboxStore {
       this.#lastSeq,
       state,
     );
-    this.#tx.clear();
-    this.#inserted = 0;
-    this.#txDeletes = [];
-    this.#txState.clear();
+    this.#forgetTransaction();
     this.#failure = new StoreError(
       `Cannot ${action} the outbox store ${this.location}: ${
         (cause as Error)?.message ?? cause
@@ -386,6 +378,14 @@ export class SqliteStore implements OutboxStore {
       { path: this.location, cause },
     );
     return this.#fallback;
+  }
+
+  // The transaction ended (committed, or rolled back and rebuilt in memory).
+  #forgetTransaction(): void {
+    this.#tx.clear();
+    this.#inserted = 0;
+    this.#txDeletes = [];
+    this.#txState.clear();
   }
 
   #begin(): void {
